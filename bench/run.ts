@@ -11,6 +11,7 @@ type Suite = { name: string; run: () => Promise<BenchRow[]> };
 const SUITES: Suite[] = [
   { name: 'operators', run: async () => (await import('./operators.js')).runOperatorBenchmarks() },
   { name: 'decode', run: async () => (await import('./decode.js')).runDecodeBenchmarks() },
+  { name: 'parquet', run: async () => (await import('./parquet.js')).runParquetBenchmarks() },
 ];
 
 function parseArgs(argv: string[]): { suites: Set<string> | null; out: string | null } {
