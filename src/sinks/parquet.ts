@@ -37,12 +37,12 @@ import {
   partitionValueOf,
   tempFileName,
   utcDateHour,
-} from './lake-paths.js';
+} from '../common/lake-paths.js';
 import { commitRename, removeQuietly, writeFileSynced } from './parquet/fs.js';
 import { makeColumnsRequired } from './parquet/required.js';
 import { copyToParquet, stageRows } from './parquet/stage.js';
 
-export type { LakeSchemaName } from './lake-paths.js';
+export type { LakeSchemaName } from '../common/lake-paths.js';
 
 /** What the writer needs of a run manifest. */
 export type LakeManifest = Pick<RunManifestManager, 'trackBronzeFile' | 'trackGoldFile' | 'updateEventCount'>;

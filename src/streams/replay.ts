@@ -19,9 +19,10 @@ import { type DuckDBConnection, DuckDBInstance, DuckDBListValue, type DuckDBValu
 import type { Observable } from 'rxjs';
 import { CONFIG } from '../common/config.js';
 import { EventSource, type MarketEvent } from '../common/event-types.js';
+import { nyWallTimeToNs } from '../common/time.js';
 import { type ColumnSpec, type Mbp10Row, SchemaRegistry, unflattenMbp10 } from '../common/schemas/index.js';
-import { LAKE_DATASETS, type LakeSchemaName, datasetRoot } from '../sinks/lake-paths.js';
-import { duckTypeSql, quoteIdent, quoteString } from '../sinks/parquet/stage.js';
+import { LAKE_DATASETS, type LakeSchemaName, datasetRoot } from '../common/lake-paths.js';
+import { duckTypeSql, quoteIdent, quoteString } from '../common/duckdb.js';
 import { fromPulled, mergeByEventTime } from './merge.js';
 import { type PacingClock, paced } from './pacing.js';
 
@@ -114,44 +115,11 @@ function fileList(files: readonly string[]): string {
 // ---------------------------------------------------------------------------------------------------------------------
 // Time zone arithmetic for the RTH window (DST-aware, no library)
 
-const NY = 'America/New_York';
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function zoneOffsetMs(utcMs: number, timeZone: string): number {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, f);
-  }
-  const p = Object.fromEntries(f.formatToParts(new Date(utcMs)).map((x) => [x.type, x.value]));
-  const local = Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!, +p.second!);
-  return local - Math.floor(utcMs / 1000) * 1000;
-}
-
-/** UTC ms of a wall-clock time on a date in a zone. */
-export function zonedTimeToUtcMs(date: string, hour: number, minute: number, timeZone: string): number {
-  const guess = Date.UTC(+date.slice(0, 4), +date.slice(5, 7) - 1, +date.slice(8, 10), hour, minute);
-  const first = guess - zoneOffsetMs(guess, timeZone);
-  const second = guess - zoneOffsetMs(first, timeZone);
-  return second;
-}
-
 /** [start, end] ns of RTH 09:30–13:30 New York on `date`, or null on a weekend. */
 export function rthWindowNs(date: string): [bigint, bigint] | null {
   const weekday = new Date(`${date}T12:00:00Z`).getUTCDay();
   if (weekday === 0 || weekday === 6) return null;
-  const start = zonedTimeToUtcMs(date, 9, 30, NY);
-  const end = zonedTimeToUtcMs(date, 13, 30, NY);
-  return [BigInt(start) * 1_000_000n, BigInt(end) * 1_000_000n];
+  return [nyWallTimeToNs(date, 9 * 60 + 30), nyWallTimeToNs(date, 13 * 60 + 30)];
 }
 
 /**

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { futuresTrade, mbp10, optionTrade } from '../../src/common/event-types.js';
 import { SchemaRegistry } from '../../src/common/schemas/index.js';
-import { LAKE_DATASETS, type LakeSchemaName, productRoot, utcDateHour } from '../../src/sinks/lake-paths.js';
+import { LAKE_DATASETS, type LakeSchemaName, productRoot, utcDateHour } from '../../src/common/lake-paths.js';
 import {
   type LakeManifest,
   type LevelSignalsPayload,

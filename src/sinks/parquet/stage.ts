@@ -4,67 +4,17 @@
  * faster than appending value by value. The table is then written with `COPY … TO` (ZSTD level 3, key/value metadata).
  */
 import {
-  BIGINT,
-  BOOLEAN,
-  DATE,
-  DOUBLE,
   type DuckDBConnection,
   DuckDBDataChunk,
-  type DuckDBType,
   type DuckDBValue,
-  INTEGER,
-  LIST,
-  SMALLINT,
-  TIMESTAMP_NS,
-  TINYINT,
-  VARCHAR,
   dateValue,
   listValue,
   timestampNanosValue,
 } from '@duckdb/node-api';
+import { duckType, duckTypeSql, quoteIdent, quoteString } from '../../common/duckdb.js';
 import type { ColumnKind, ColumnSpec } from '../../common/schemas/index.js';
 
 const CHUNK_ROWS = 2048;
-
-export function duckType(kind: ColumnKind): DuckDBType {
-  switch (kind) {
-    case 'int8':
-      return TINYINT;
-    case 'int16':
-      return SMALLINT;
-    case 'int32':
-      return INTEGER;
-    case 'int64':
-    case 'int64big':
-    case 'epoch_ns':
-      return BIGINT;
-    case 'timestamp_ns':
-      return TIMESTAMP_NS;
-    case 'float64':
-      return DOUBLE;
-    case 'utf8':
-      return VARCHAR;
-    case 'bool':
-      return BOOLEAN;
-    case 'date32':
-      return DATE;
-    case 'int16_list':
-      return LIST(SMALLINT);
-  }
-}
-
-/** SQL type text of a column, as in `CREATE TABLE`. */
-export function duckTypeSql(kind: ColumnKind): string {
-  return duckType(kind).toString();
-}
-
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-export function quoteString(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
 
 const DAY_MS = 86_400_000;
 
