@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BIGINT, DuckDBDataChunk, DuckDBInstance } from '@duckdb/node-api';
 import { futuresTrade, mbp10, optionTrade } from '../src/common/event-types.js';
-import type { LakeSchemaName } from '../src/sinks/lake-paths.js';
+import type { LakeSchemaName } from '../src/common/lake-paths.js';
 import { ParquetLakeWriter, toLevelSignalRows } from '../src/sinks/parquet.js';
 import { type BenchRow, median } from './types.js';
 
