@@ -4,8 +4,6 @@
  * every run sees the same events. Rounds interleave the cases (after one warm-up round) so drift of the machine hits
  * all of them alike; each figure is the median of 5 rounds.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { from, map, type Observable, type OperatorFunction } from 'rxjs';
 import { Aggressor, type FuturesTrade } from '../src/common/event-types.js';
 import { confluence, type ConfluenceSnapshot, type LevelLike } from '../src/operators/confluence.js';
@@ -13,6 +11,9 @@ import { eventTimeWindow } from '../src/operators/event-time-window.js';
 import { ewma, keyedEwma } from '../src/operators/ewma.js';
 import { sweepDetector } from '../src/operators/sweeps.js';
 import { velocity } from '../src/operators/velocity.js';
+import { holdTrigger } from '../src/operators/hold-trigger.js';
+import { reorderBuffer } from '../src/operators/reorder-buffer.js';
+import { snapGrid } from '../src/operators/snap-grid.js';
 import { median, type BenchRow } from './types.js';
 
 const N = 1_000_000;
@@ -74,48 +75,30 @@ function timeOnce(c: Case): number {
   return (c.input.length / ms) * 1000;
 }
 
-/** Import a sibling operator module only once its source file exists, so this bench runs before and after it lands. */
-async function optional(file: string): Promise<Record<string, unknown> | null> {
-  const url = new URL(`../src/operators/${file}.ts`, import.meta.url);
-  if (!existsSync(fileURLToPath(url))) return null;
-  try {
-    return (await import(`../src/operators/${file}.js`)) as Record<string, unknown>;
-  } catch (err) {
-    process.stderr.write(`bench: skipping ${file}: ${(err as Error).message}\n`);
-    return null;
-  }
-}
-
-type Factory = (opts?: object) => OperatorFunction<unknown, unknown>;
-
-async function siblingCases(trades: readonly FuturesTrade[]): Promise<Case[]> {
-  const cases: Case[] = [];
-  const reorder = await optional('reorder-buffer');
-  if (typeof reorder?.['reorderBuffer'] === 'function') {
-    cases.push({ name: 'reorderBuffer', input: trades, op: (reorder['reorderBuffer'] as Factory)({}) });
-  }
-  const grid = await optional('snap-grid');
-  if (typeof grid?.['snapGrid'] === 'function') {
-    cases.push({
+function toolkitCases(trades: readonly FuturesTrade[]): Case[] {
+  const r = rng(7);
+  const inputs = trades.map((t, i) => ({
+    key: `L${i % 8}`,
+    ts_ns: t.ts_event_ns,
+    score: (t.price * 40) % 100,
+    touching: r() < 0.5,
+    activity: t.size * 100,
+  }));
+  return [
+    { name: 'reorderBuffer', input: trades, op: reorderBuffer() as OperatorFunction<unknown, unknown> },
+    {
       name: 'snapGrid',
       input: trades,
-      op: (grid['snapGrid'] as Factory)({}),
+      op: snapGrid() as OperatorFunction<unknown, unknown>,
       extra: 'emits events and 250 ms snaps',
-    });
-  }
-  const hold = await optional('hold-trigger');
-  if (typeof hold?.['holdTrigger'] === 'function') {
-    const r = rng(7);
-    const inputs = trades.map((t, i) => ({
-      key: `L${i % 8}`,
-      ts_ns: t.ts_event_ns,
-      score: (t.price * 40) % 100,
-      touching: r() < 0.5,
-      activity: t.size * 100,
-    }));
-    cases.push({ name: 'holdTrigger', input: inputs, op: (hold['holdTrigger'] as Factory)({}), extra: '8 level keys' });
-  }
-  return cases;
+    },
+    {
+      name: 'holdTrigger',
+      input: inputs,
+      op: holdTrigger() as OperatorFunction<unknown, unknown>,
+      extra: '8 level keys',
+    },
+  ];
 }
 
 /** A universe the size the orchestrator sees near spot: structural levels plus strikes and rounds. */
@@ -174,7 +157,7 @@ export async function runOperatorBenchmarks(): Promise<BenchRow[]> {
       op: confluence() as OperatorFunction<unknown, unknown>,
       extra: `stateless; ${universe.length} levels scored per snapshot`,
     },
-    ...(await siblingCases(trades)),
+    ...toolkitCases(trades),
   ];
 
   for (const c of cases) timeOnce(c);

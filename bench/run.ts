@@ -12,6 +12,7 @@ const SUITES: Suite[] = [
   { name: 'operators', run: async () => (await import('./operators.js')).runOperatorBenchmarks() },
   { name: 'decode', run: async () => (await import('./decode.js')).runDecodeBenchmarks() },
   { name: 'parquet', run: async () => (await import('./parquet.js')).runParquetBenchmarks() },
+  { name: 'engines', run: async () => (await import('./engines.js')).runEngineBenchmarks() },
 ];
 
 function parseArgs(argv: string[]): { suites: Set<string> | null; out: string | null } {

@@ -108,6 +108,9 @@ const ConfigObject = z
     WALL_LEVELS_ENABLED: z.boolean().default(false),
     VWAP_LEVEL_ENABLED: z.boolean().default(false),
     USER_HOTZONES: z.array(positive()).default([]),
+    // Engines keep a level's windows from MONITOR_BAND + margin and drop them beyond MONITOR_BAND + 2 × margin, so
+    // price oscillating at the band edge does not rebuild them at every snap.
+    LEVEL_TRACK_MARGIN: nonNegative().default(2.0),
     CONFLUENCE_SMA_DEADBAND: nonNegative().default(0.05),
     CONFLUENCE_PRESSURE_NORM: positive().default(4.0),
     LOOKBACK_MINUTES: z.number().int().positive().default(10),

@@ -150,6 +150,22 @@ export class ReorderBuffer<T extends Timestamped> {
     return true;
   }
 
+  /**
+   * Live clock tick: the event-time clock reads `nowNs` even if no event arrived, so the watermark may move to
+   * `nowNs − lateness` and release what is older. Returns the newest instant up to which every event has now been
+   * released (`watermark − 1 ns`, the heartbeat a snap grid may use).
+   */
+  advanceTo(nowNs: bigint, emit: (event: T) => void): bigint {
+    const w = nowNs - this.latenessNs;
+    if (this.watermark === null || w > this.watermark) {
+      this.watermark = w;
+      if (this.maxTs === null || nowNs > this.maxTs) this.maxTs = nowNs;
+      this.release(w, emit);
+      this.stats.buffered = this.count;
+    }
+    return this.watermark - 1n;
+  }
+
   /** Emit every held event in order and empty the buffer (end of input). */
   flush(emit: (event: T) => void): void {
     while (this.count > 0) emit(this.shift());

@@ -463,8 +463,6 @@ export function fuelFromFlows(
       gammas.push(f.net_gamma_flow);
     }
   }
-  const gammaByStrike: Record<string, number> = {};
-  for (let i = 0; i < strikes.length; i++) gammaByStrike[String(strikes[i])] = gammas[i]!;
   const effect =
     net < -o.effectGamma ? FuelEffect.AMPLIFY : net > o.effectGamma ? FuelEffect.DAMPEN : FuelEffect.NEUTRAL;
   return {
@@ -474,7 +472,12 @@ export function fuelFromFlows(
     put_wall: findWall(flows, level, 'P', o.wallGamma),
     hvl: findHvl(strikes, gammas, level, o.hvl),
     confidence: Math.min(1, volume / o.confidenceScale),
-    gamma_by_strike: gammaByStrike,
+    // Built on first read: the per-snap payload does not carry it, and string keys per level per snap add up.
+    get gamma_by_strike(): Record<string, number> {
+      const byStrike: Record<string, number> = {};
+      for (let i = 0; i < strikes.length; i++) byStrike[String(strikes[i])] = gammas[i]!;
+      return byStrike;
+    },
   };
 }
 
