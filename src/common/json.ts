@@ -27,9 +27,38 @@ export class JsonDecodeError extends Error {
 
 /** Encode a value as one line of JSON under the lossless rules above. */
 export function encodeJson(value: unknown): string {
-  const out = encodeValue(value, '$');
+  let out: string | undefined;
+  try {
+    out = encodeValue(value);
+  } catch (err) {
+    // Paths are found only on failure: building them for every value would double the cost of encoding.
+    if (err instanceof Unencodable) throw new JsonEncodeError(`cannot encode ${err.message} at ${locate(value, '$')}`);
+    throw err;
+  }
   if (out === undefined) throw new JsonEncodeError('cannot encode undefined at $');
   return out;
+}
+
+class Unencodable extends Error {}
+
+/** The path of the first value `encodeValue` rejects, walking in the same order. */
+function locate(v: unknown, path: string): string {
+  if (typeof v === 'function' || typeof v === 'symbol' || ArrayBuffer.isView(v)) return path;
+  if (v === null || typeof v !== 'object' || v instanceof Date) return '';
+  const toJSON = (v as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return locate(toJSON.call(v), path);
+  const entries: [string, unknown][] = Array.isArray(v)
+    ? v.map((x, i) => [`[${i}]`, x])
+    : v instanceof Map
+      ? [...v].map(([k, x]) => [`.${String(k)}`, x])
+      : v instanceof Set
+        ? [...v].map((x, i) => [`[${i}]`, x])
+        : Object.keys(v).map((k) => [`.${k}`, (v as Record<string, unknown>)[k]]);
+  for (const [seg, x] of entries) {
+    const found = locate(x, path + seg);
+    if (found !== '') return found;
+  }
+  return '';
 }
 
 /** Encode to UTF-8 bytes (NATS payloads). */
@@ -37,12 +66,24 @@ export function encodeJsonBytes(value: unknown): Uint8Array {
   return Buffer.from(encodeJson(value), 'utf8');
 }
 
-function encodeValue(v: unknown, path: string): string | undefined {
+/** Quoted object keys: payloads repeat the same few dozen keys millions of times. */
+const keyCache = new Map<string, string>();
+function quoteKey(k: string): string {
+  let q = keyCache.get(k);
+  if (q === undefined) {
+    q = JSON.stringify(k);
+    if (keyCache.size < 10_000) keyCache.set(k, q);
+  }
+  return q;
+}
+
+function encodeValue(v: unknown): string | undefined {
   switch (typeof v) {
     case 'string':
       return JSON.stringify(v);
     case 'number':
-      return Number.isFinite(v) ? JSON.stringify(v) : 'null';
+      // String(n) is JSON's number syntax for every finite double (-0 prints as 0 in both).
+      return Number.isFinite(v) ? String(v) : 'null';
     case 'bigint':
       return v.toString();
     case 'boolean':
@@ -50,18 +91,18 @@ function encodeValue(v: unknown, path: string): string | undefined {
     case 'undefined':
       return undefined;
     case 'object':
-      return v === null ? 'null' : encodeObject(v, path);
+      return v === null ? 'null' : encodeObject(v);
     default:
-      throw new JsonEncodeError(`cannot encode a ${typeof v} at ${path}`);
+      throw new Unencodable(`a ${typeof v}`);
   }
 }
 
-function encodeObject(v: object, path: string): string {
+function encodeObject(v: object): string {
   if (Array.isArray(v)) {
     let s = '[';
     for (let i = 0; i < v.length; i++) {
       if (i > 0) s += ',';
-      s += encodeValue(v[i], `${path}[${i}]`) ?? 'null';
+      s += encodeValue(v[i]) ?? 'null';
     }
     return s + ']';
   }
@@ -73,23 +114,23 @@ function encodeObject(v: object, path: string): string {
     let s = '{';
     let first = true;
     for (const [k, item] of v) {
-      const enc = encodeValue(item, `${path}.${String(k)}`);
+      const enc = encodeValue(item);
       if (enc === undefined) continue;
-      s += (first ? '' : ',') + JSON.stringify(String(k)) + ':' + enc;
+      s += (first ? '' : ',') + quoteKey(String(k)) + ':' + enc;
       first = false;
     }
     return s + '}';
   }
-  if (v instanceof Set) return encodeObject([...v], path);
-  if (ArrayBuffer.isView(v)) throw new JsonEncodeError(`cannot encode binary data at ${path}`);
+  if (v instanceof Set) return encodeObject([...v]);
+  if (ArrayBuffer.isView(v)) throw new Unencodable('binary data');
   const toJSON = (v as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return encodeValue(toJSON.call(v), path) ?? 'null';
+  if (typeof toJSON === 'function') return encodeValue(toJSON.call(v)) ?? 'null';
   let s = '{';
   let first = true;
   for (const k of Object.keys(v)) {
-    const enc = encodeValue((v as Record<string, unknown>)[k], `${path}.${k}`);
+    const enc = encodeValue((v as Record<string, unknown>)[k]);
     if (enc === undefined) continue;
-    s += (first ? '' : ',') + JSON.stringify(k) + ':' + enc;
+    s += (first ? '' : ',') + quoteKey(k) + ':' + enc;
     first = false;
   }
   return s + '}';
