@@ -13,6 +13,7 @@ const SUITES: Suite[] = [
   { name: 'decode', run: async () => (await import('./decode.js')).runDecodeBenchmarks() },
   { name: 'parquet', run: async () => (await import('./parquet.js')).runParquetBenchmarks() },
   { name: 'engines', run: async () => (await import('./engines.js')).runEngineBenchmarks() },
+  { name: 'bus', run: async () => (await import('./bus.js')).runBusBenchmarks() },
 ];
 
 function parseArgs(argv: string[]): { suites: Set<string> | null; out: string | null } {

@@ -479,7 +479,9 @@ export class NATSBus {
       headers: h,
       msgID: `dlq:${origId ? origId : `${m.info.stream}:${m.info.streamSequence}`}`,
     });
-    m.term(reason.slice(0, 200));
+    // No reason on the term: nats-server 2.9 only recognises a bare `+TERM` and would leave the message pending;
+    // the reason travels in the dead letter's headers.
+    m.term();
     this.log.warn({ subject: m.subject, seq: m.info.streamSequence, reason }, 'dead-lettered');
   }
 

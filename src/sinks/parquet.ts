@@ -94,6 +94,12 @@ export interface ParquetLakeWriterOptions<Token = unknown> {
   readonly onError?: (error: Error) => void;
   /** Wall clock in ms, for the micro-batch interval (tests inject one). */
   readonly now?: () => number;
+  /**
+   * Run after the temp file is fsynced and before the rename, with the file about to be committed: a consumer records
+   * which tokens the file will hold (a write-ahead record that survives a crash between the rename and its acks).
+   * Throwing aborts this commit; the rows stay buffered.
+   */
+  readonly beforeCommit?: (file: CommittedFile<Token>) => void | Promise<void>;
   /** Test hook run between the fsync of the temp file and the rename: throwing simulates a crash there. */
   readonly beforeRename?: (tempPath: string, finalPath: string) => void | Promise<void>;
 }
@@ -382,15 +388,27 @@ export class ParquetLakeWriter<Token = unknown> {
 
     const connection = await this.connection();
     const table = `lf_stage_${schema.replaceAll('.', '_')}`;
-    let bytes: number;
+    let file: CommittedFile<Token>;
     try {
       await stageRows(connection, table, columns, rows, [{ name: '__lf_order', kind: 'int32', value: (i) => i }]);
       await copyToParquet(connection, table, columns, '"__lf_order"', tempPath, rowSchema.metadata);
       await connection.run(`DROP TABLE IF EXISTS "${table}"`);
       const required = new Set(columns.filter((c) => !c.nullable).map((c) => c.name));
       const fixed = makeColumnsRequired(await readFile(tempPath), required);
-      bytes = fixed.length;
       await writeFileSynced(tempPath, fixed);
+      file = {
+        schema,
+        path: finalPath,
+        relativePath: `${relativeDir}/${name}`,
+        partition,
+        rows: rows.length,
+        firstTsNs: first,
+        lastTsNs: last,
+        digest: hex,
+        bytes: fixed.length,
+        tokens: sorted.map((e) => e.token),
+      };
+      await this.options.beforeCommit?.(file);
       await this.options.beforeRename?.(tempPath, finalPath);
       await commitRename(tempPath, finalPath);
     } catch (err) {
@@ -398,18 +416,6 @@ export class ParquetLakeWriter<Token = unknown> {
       throw err;
     }
 
-    const file: CommittedFile<Token> = {
-      schema,
-      path: finalPath,
-      relativePath: `${relativeDir}/${name}`,
-      partition,
-      rows: rows.length,
-      firstTsNs: first,
-      lastTsNs: last,
-      digest: hex,
-      bytes,
-      tokens: sorted.map((e) => e.token),
-    };
     this.track(dataset, rowSchema.name, file);
     return file;
   }

@@ -26,6 +26,8 @@ export interface Delivery<T> {
   nak(delayMs?: number): void;
   /** Reset the server's ack timer while a long flush is under way. */
   working(): void;
+  /** A value that decoded but cannot be used downstream: publish it to `dlq.<subject>` with the reason, terminate it. */
+  deadLetter(reason: string): Promise<void>;
 }
 
 export interface JetStreamSourceOptions {
@@ -93,7 +95,7 @@ export function jetStreamSource<T>(bus: NATSBus, options: JetStreamSourceOptions
           await bus.deadLetter(m, options.durable, (err as Error).message);
           continue;
         }
-        subscriber.next(delivery(m, value));
+        subscriber.next(delivery(m, value, (reason) => bus.deadLetter(m, options.durable, reason)));
       }
       if (!stopped) subscriber.complete();
     })().catch((err: unknown) => {
@@ -106,7 +108,7 @@ export function jetStreamSource<T>(bus: NATSBus, options: JetStreamSourceOptions
   });
 }
 
-function delivery<T>(m: JsMsg, value: T): Delivery<T> {
+function delivery<T>(m: JsMsg, value: T, deadLetter: (reason: string) => Promise<void>): Delivery<T> {
   return {
     value,
     subject: m.subject,
@@ -116,5 +118,6 @@ function delivery<T>(m: JsMsg, value: T): Delivery<T> {
     ack: () => m.ack(),
     nak: (delayMs?: number) => m.nak(delayMs),
     working: () => m.working(),
+    deadLetter,
   };
 }

@@ -83,6 +83,18 @@ export class NatsTestServer {
     this.proc = undefined;
   }
 
+  /** Kill the server with SIGKILL, as a crash would: no shutdown, no flush. */
+  async kill(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill('SIGKILL');
+    });
+    this.proc = undefined;
+  }
+
+  /** Stop (if running) and start again on the same port and store; after `kill()` this is the recovery. */
   async restart(): Promise<void> {
     await this.stop();
     await this.startProcess();
