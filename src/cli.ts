@@ -11,6 +11,9 @@ import { CommandError, UsageError } from './pipelines/commands/common.js';
 import { registerConfig } from './pipelines/commands/config.js';
 import { registerDbn } from './pipelines/commands/dbn.js';
 import { registerQuery } from './pipelines/commands/query.js';
+import { registerCore } from './pipelines/commands/core.js';
+import { registerIngest } from './pipelines/commands/ingest.js';
+import { registerLake } from './pipelines/commands/lake.js';
 import { registerRun } from './pipelines/commands/run.js';
 import { registerRuns } from './pipelines/commands/runs.js';
 import { registerSchemas } from './pipelines/commands/schemas.js';
@@ -31,6 +34,9 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nExit codes: 0 success, 1 failure, 2 bad usage or configuration.');
 
   registerRun(program);
+  registerIngest(program);
+  registerCore(program);
+  registerLake(program);
   registerConfig(program);
   registerSchemas(program);
   registerDbn(program);

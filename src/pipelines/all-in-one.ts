@@ -122,7 +122,7 @@ function sourceBatches(options: RunOptions): AsyncIterable<MarketEvent[]> {
     case 'dbn':
       return dbnEvents(s.files, { allContracts: options.config.REPLAY_ALL_CONTRACTS });
     case 'replay':
-      return replayBronze({ dataRoot: options.dataRoot, from: s.from, to: s.to });
+      return replayBronze({ dataRoot: options.dataRoot, from: s.from, to: s.to, speed: 0 });
   }
 }
 
