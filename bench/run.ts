@@ -14,6 +14,7 @@ const SUITES: Suite[] = [
   { name: 'parquet', run: async () => (await import('./parquet.js')).runParquetBenchmarks() },
   { name: 'engines', run: async () => (await import('./engines.js')).runEngineBenchmarks() },
   { name: 'bus', run: async () => (await import('./bus.js')).runBusBenchmarks() },
+  { name: 'pipeline', run: async () => (await import('./pipeline.js')).runPipelineBenchmarks() },
 ];
 
 function parseArgs(argv: string[]): { suites: Set<string> | null; out: string | null } {

@@ -20,25 +20,17 @@ import { encodeJson } from '../common/json.js';
 import type { Logger } from '../common/log.js';
 import type { LevelSignalsPayload } from '../common/payloads.js';
 import { RunManifestManager, RunMode, RunStatus, installLifecycleHooks } from '../common/run-manifest.js';
-import { nyDate, nyWallTimeToNs } from '../common/time.js';
 import { levelSignals } from '../operators/physics/level-signals.js';
 import type { LevelSignalsStats } from '../operators/physics/level-signals.js';
 import { JetStreamPublisher } from '../sinks/nats.js';
 import { ParquetLakeWriter } from '../sinks/parquet.js';
 import { S3Mirror } from '../sinks/s3.js';
-import { dbnEvents } from '../streams/dbn-events.js';
 import { fromPulled } from '../streams/merge.js';
 import { paced } from '../streams/pacing.js';
-import { replayBronze } from '../streams/replay.js';
-import { SIM_DEFAULTS, simulateMarket } from '../streams/sim.js';
-import type { SimOptions } from '../streams/sim.js';
+import { marketBatches, sourceSpan } from './sources.js';
+import type { RunSource } from './sources.js';
 import { RunSummary } from './summary.js';
 import type { Progress } from './progress.js';
-
-export type RunSource =
-  | { readonly kind: 'sim'; readonly sim: SimOptions }
-  | { readonly kind: 'dbn'; readonly files: readonly string[] }
-  | { readonly kind: 'replay'; readonly from: string; readonly to: string };
 
 export interface RunOptions {
   readonly source: RunSource;
@@ -78,53 +70,6 @@ const SCHEMA_OF: Readonly<Record<MarketEventKind, string>> = {
   'futures.mbp10': 'futures.mbp10.v1',
   'options.trades': 'options.trades.v1',
 };
-const SIM_BATCH = 4096;
-
-/** Batches of a synchronous iterable, yielding to the event loop between batches (signals, timers, I/O). */
-async function* batched<T>(items: Iterable<T>, size = SIM_BATCH): AsyncGenerator<T[]> {
-  let batch: T[] = [];
-  for (const item of items) {
-    batch.push(item);
-    if (batch.length >= size) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
-}
-
-/** The event-time span the source will cover, when it is known up front (for the progress bar). */
-export function sourceSpan(source: RunSource, config: Config): [bigint, bigint] | null {
-  if (source.kind === 'sim') {
-    const s = source.sim.start ?? SIM_DEFAULTS.start;
-    const start = typeof s === 'bigint' ? s : BigInt(Date.parse(s)) * 1_000_000n;
-    const minutes = source.sim.durationMinutes ?? SIM_DEFAULTS.durationMinutes;
-    const end = start + BigInt(Math.round(minutes * 60_000)) * 1_000_000n;
-    if (!(source.sim.premarket ?? SIM_DEFAULTS.premarket)) return [start, end];
-    const date = nyDate(start);
-    const pm = nyWallTimeToNs(date, config.PREMARKET_START_HOUR * 60 + config.PREMARKET_START_MINUTE);
-    return [pm < start ? pm : start, end];
-  }
-  if (source.kind === 'replay') {
-    return [
-      BigInt(Date.parse(`${source.from}T00:00:00Z`)) * 1_000_000n,
-      BigInt(Date.parse(`${source.to}T24:00:00Z`)) * 1_000_000n,
-    ];
-  }
-  return null;
-}
-
-function sourceBatches(options: RunOptions): AsyncIterable<MarketEvent[]> {
-  const s = options.source;
-  switch (s.kind) {
-    case 'sim':
-      return batched(simulateMarket(s.sim));
-    case 'dbn':
-      return dbnEvents(s.files, { allContracts: options.config.REPLAY_ALL_CONTRACTS });
-    case 'replay':
-      return replayBronze({ dataRoot: options.dataRoot, from: s.from, to: s.to, speed: 0 });
-  }
-}
 
 const MODE_OF: Readonly<Record<RunSource['kind'], RunMode>> = {
   sim: RunMode.SIM,
@@ -201,8 +146,8 @@ export async function runAllInOne(options: RunOptions): Promise<RunResult> {
     if (ndjson.writableNeedDrain) await once(ndjson, 'drain');
   };
 
-  const batches =
-    options.speed > 0 ? paced<MarketEvent>(options.speed)(sourceBatches(options)) : sourceBatches(options);
+  const unpaced = marketBatches(options.source, config, options.dataRoot);
+  const batches = options.speed > 0 ? paced<MarketEvent>(options.speed)(unpaced) : unpaced;
   const onEvent = (e: MarketEvent): void => {
     const kind = eventKind(e);
     writer.append(SCHEMA_OF[kind], e);

@@ -15,13 +15,10 @@ import type { MarketEvent, MarketEventKind } from '../common/event-types.js';
 import type { Logger } from '../common/log.js';
 import type { RunManifestManager } from '../common/run-manifest.js';
 import { JetStreamPublisher } from '../sinks/nats.js';
-import { dbnEvents } from '../streams/dbn-events.js';
 import { fromPulled } from '../streams/merge.js';
 import { paced } from '../streams/pacing.js';
-import { replayBronze } from '../streams/replay.js';
-import { simulateMarket } from '../streams/sim.js';
-import { sourceSpan } from './all-in-one.js';
-import type { RunSource } from './all-in-one.js';
+import { marketBatches, sourceSpan } from './sources.js';
+import type { RunSource } from './sources.js';
 import type { Progress } from './progress.js';
 import { SERVICE_PUBLISH_RETRIES, drainPublisher } from './services.js';
 
@@ -31,8 +28,6 @@ export const MARKET_SUBJECT_OF: Readonly<Record<MarketEventKind, string>> = {
   'futures.mbp10': SUBJECTS.FUTURES_MBP10,
   'options.trades': SUBJECTS.OPTIONS_TRADES,
 };
-
-const SIM_BATCH = 4096;
 
 export interface IngestOptions {
   readonly source: RunSource;
@@ -58,36 +53,6 @@ export interface IngestResult {
   /** Acknowledged as duplicates: the stream already held a message with that id. */
   readonly duplicates: number;
   readonly wallMs: number;
-}
-
-/** Batches of a synchronous iterable, yielding to the event loop between them so signals and acks get through. */
-async function* batched<T>(items: Iterable<T>, size = SIM_BATCH): AsyncGenerator<T[]> {
-  let batch: T[] = [];
-  for (const item of items) {
-    batch.push(item);
-    if (batch.length >= size) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
-}
-
-/** The source's events in canonical order, unpaced. */
-export function marketBatches(
-  source: RunSource,
-  config: Config,
-  dataRoot: string,
-): AsyncIterable<readonly MarketEvent[]> {
-  switch (source.kind) {
-    case 'sim':
-      return batched(simulateMarket(source.sim));
-    case 'dbn':
-      return dbnEvents(source.files, { allContracts: config.REPLAY_ALL_CONTRACTS });
-    case 'replay':
-      // Pacing is applied once, by `paced`, for every kind of source.
-      return replayBronze({ dataRoot, from: source.from, to: source.to, speed: 0 });
-  }
 }
 
 /** Publish the source to the market subjects; resolves when everything sent was acknowledged. */

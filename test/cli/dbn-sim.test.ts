@@ -2,18 +2,17 @@
  * `levelflow dbn` and `levelflow sim` as a user runs them (child processes): NDJSON out, damaged and missing files,
  * bad options, a closed pipe, and a simulated session exported to DBN and read back.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeJson } from '../../src/common/json.js';
 import { printDbn } from '../../src/streams/dbn/index.js';
 import { simulateMarket } from '../../src/streams/sim.js';
+import { execLimited, expectOneLine, repoRoot, runCli } from '../support/cli.js';
+import type { CliRun } from '../support/cli.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dbnDir = path.resolve(repoRoot, '../shared/data/dbn');
 const work = mkdtempSync(path.join(tmpdir(), 'levelflow-cli-dbn-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -31,35 +30,10 @@ const SIM_OPTS = [
   '6000',
 ];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const MAX_CHILDREN = 4;
-let running = 0;
-const waiting: (() => void)[] = [];
-
-/** Children run a few at a time: a tsx start costs ~0.4 s of CPU, and side by side they keep the file fast. */
-function run(file: string, args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_ROOT: path.join(work, 'lake') };
-  delete env['LEVELFLOW_CONFIG'];
-  return new Promise((resolve) => {
-    const start = (): void => {
-      running++;
-      execFile(file, args, { cwd: repoRoot, env, maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
-        running--;
-        waiting.shift()?.();
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-      });
-    };
-    if (running < MAX_CHILDREN) start();
-    else waiting.push(start);
-  });
-}
-
-const cli = (...args: string[]): Promise<Run> => run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args]);
+const lake = (): string => path.join(work, 'lake');
+const run = (file: string, args: string[]): Promise<CliRun> =>
+  execLimited(file, args, { dataRoot: lake(), maxBuffer: 256 << 20 });
+const cli = (...args: string[]): Promise<CliRun> => runCli(args, { dataRoot: lake(), maxBuffer: 256 << 20 });
 
 const lines = (text: string): Record<string, unknown>[] =>
   text
@@ -67,13 +41,7 @@ const lines = (text: string): Record<string, unknown>[] =>
     .split('\n')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-function expectOneLine(stderr: string, pattern: RegExp): void {
-  expect(stderr.trimEnd()).toMatch(pattern);
-  expect(stderr.trimEnd().split('\n')).toHaveLength(1);
-  expect(stderr).not.toMatch(/\n\s+at /);
-}
-
-let runs: Record<string, Promise<Run>>;
+let runs: Record<string, Promise<CliRun>>;
 
 // Every child starts here, a few at a time; each test awaits the ones it checks.
 beforeAll(() => {

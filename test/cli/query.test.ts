@@ -2,11 +2,9 @@
  * `levelflow query` (child processes) and the lake views of src/pipelines/query.ts (in process): an empty lake, a lake
  * written by ParquetLakeWriter, output formats, bad SQL and bad options.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { duckTypeSql } from '../../src/common/duckdb.js';
 import { EventSource, futuresTrade, mbp10, optionTrade } from '../../src/common/event-types.js';
@@ -14,8 +12,9 @@ import { decodeJson } from '../../src/common/json.js';
 import { SchemaRegistry } from '../../src/common/schemas/index.js';
 import { openLakeDb, queryLake } from '../../src/pipelines/query.js';
 import { ParquetLakeWriter } from '../../src/sinks/parquet.js';
+import { expectOneLine, runCli } from '../support/cli.js';
+import type { CliRun } from '../support/cli.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const emptyLake = mkdtempSync(path.join(tmpdir(), 'levelflow-cli-query-empty-'));
 const lake = mkdtempSync(path.join(tmpdir(), 'levelflow-cli-query-'));
 afterAll(() => {
@@ -23,39 +22,8 @@ afterAll(() => {
   rmSync(lake, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const MAX_CHILDREN = 4;
-let running = 0;
-const waiting: (() => void)[] = [];
-
-/** Children run a few at a time: a tsx start costs ~0.4 s of CPU, and side by side they keep the file fast. */
-function cli(dataRoot: string, ...args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_ROOT: dataRoot };
-  delete env['LEVELFLOW_CONFIG'];
-  const argv = ['--import', 'tsx', 'src/cli.ts', 'query', ...args];
-  return new Promise((resolve) => {
-    const start = (): void => {
-      running++;
-      execFile(process.execPath, argv, { cwd: repoRoot, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-        running--;
-        waiting.shift()?.();
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-      });
-    };
-    if (running < MAX_CHILDREN) start();
-    else waiting.push(start);
-  });
-}
-
-function expectOneLine(stderr: string, pattern: RegExp): void {
-  expect(stderr.trimEnd()).toMatch(pattern);
-  expect(stderr.trimEnd().split('\n')).toHaveLength(1);
-  expect(stderr).not.toMatch(/\n\s+at /);
+function cli(dataRoot: string, ...args: string[]): Promise<CliRun> {
+  return runCli(['query', ...args], { dataRoot });
 }
 
 const VIEWS = ['futures_trades', 'futures_mbp10', 'options_trades', 'levels_signals'] as const;
@@ -135,7 +103,7 @@ beforeAll(async () => {
   };
 });
 
-let runs: Record<string, Promise<Run>>;
+let runs: Record<string, Promise<CliRun>>;
 
 describe('lake views (in process)', () => {
   it('an empty lake has every view, typed from the registry, with no rows', async () => {

@@ -2,15 +2,14 @@
  * `levelflow runs list|show|crashed` (child processes) against manifests written by RunManifestManager: a completed
  * sim run, a crashed replay run, and a live run whose process died without a word (found stale by `crashed`).
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunManifestManager, RunMode, RunStatus } from '../../src/common/run-manifest.js';
+import { expectOneLine, runCli } from '../support/cli.js';
+import type { CliRun } from '../support/cli.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dataRoot = mkdtempSync(path.join(tmpdir(), 'levelflow-cli-runs-'));
 const emptyRoot = mkdtempSync(path.join(tmpdir(), 'levelflow-cli-runs-empty-'));
 afterAll(() => {
@@ -18,39 +17,8 @@ afterAll(() => {
   rmSync(emptyRoot, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const MAX_CHILDREN = 4;
-let running = 0;
-const waiting: (() => void)[] = [];
-
-/** Children run a few at a time: a tsx start costs ~0.4 s of CPU, and side by side they keep the file fast. */
-function cli(...args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_ROOT: dataRoot };
-  delete env['LEVELFLOW_CONFIG'];
-  const argv = ['--import', 'tsx', 'src/cli.ts', 'runs', ...args];
-  return new Promise((resolve) => {
-    const start = (): void => {
-      running++;
-      execFile(process.execPath, argv, { cwd: repoRoot, env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-        running--;
-        waiting.shift()?.();
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-      });
-    };
-    if (running < MAX_CHILDREN) start();
-    else waiting.push(start);
-  });
-}
-
-function expectOneLine(stderr: string, pattern: RegExp): void {
-  expect(stderr.trimEnd()).toMatch(pattern);
-  expect(stderr.trimEnd().split('\n')).toHaveLength(1);
-  expect(stderr).not.toMatch(/\n\s+at /);
+function cli(...args: string[]): Promise<CliRun> {
+  return runCli(['runs', ...args], { dataRoot });
 }
 
 const quiet = { warn: () => undefined };
@@ -100,7 +68,7 @@ beforeAll(() => {
   runs['crashedAgain'] = runs['crashed'].then(() => cli('crashed', '--json'));
 });
 
-let runs: Record<string, Promise<Run>>;
+let runs: Record<string, Promise<CliRun>>;
 
 describe('levelflow runs', () => {
   it('list: a table of every run, newest first; filters; --json', async () => {

@@ -5,11 +5,9 @@
  * Every child starts at once in `beforeAll` (a few at a time): a tsx start costs ~0.4 s of CPU, and running them
  * side by side keeps the file fast on two cores.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunMode, RunStatus } from '../../src/common/run-manifest.js';
@@ -21,52 +19,18 @@ import { registerRuns } from '../../src/pipelines/commands/runs.js';
 import { registerSchemas } from '../../src/pipelines/commands/schemas.js';
 import { registerSim } from '../../src/pipelines/commands/sim.js';
 import { SIM_DEFAULTS } from '../../src/streams/sim.js';
+import { execLimited, expectOneLine, repoRoot } from '../support/cli.js';
+import type { CliRun } from '../support/cli.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dataRoot = mkdtempSync(path.join(tmpdir(), 'levelflow-cli-schemas-'));
 afterAll(() => rmSync(dataRoot, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const MAX_CHILDREN = 4;
-let running = 0;
-const waiting: (() => void)[] = [];
-
-function spawnCli(args: string[], options: { cwd?: string; entry?: string[] } = {}) {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_ROOT: dataRoot };
-  delete env['LEVELFLOW_CONFIG'];
+function spawnCli(args: string[], options: { cwd?: string; entry?: string[] } = {}): Promise<CliRun> {
   const argv = [...(options.entry ?? ['--import', 'tsx', 'src/cli.ts']), ...args];
-  return new Promise<Run>((resolve) => {
-    const start = (): void => {
-      running++;
-      execFile(
-        process.execPath,
-        argv,
-        { cwd: options.cwd ?? repoRoot, env, maxBuffer: 64 << 20 },
-        (err, stdout, stderr) => {
-          running--;
-          waiting.shift()?.();
-          resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-        },
-      );
-    };
-    if (running < MAX_CHILDREN) start();
-    else waiting.push(start);
-  });
+  return execLimited(process.execPath, argv, { dataRoot, ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) });
 }
 
-/** A usage error is one line naming the problem, never a stack trace. */
-function expectOneLine(stderr: string, pattern: RegExp): void {
-  expect(stderr.trimEnd()).toMatch(pattern);
-  expect(stderr.trimEnd().split('\n')).toHaveLength(1);
-  expect(stderr).not.toMatch(/\n\s+at /);
-}
-
-let runs: Record<string, Promise<Run>>;
+let runs: Record<string, Promise<CliRun>>;
 
 beforeAll(() => {
   runs = {

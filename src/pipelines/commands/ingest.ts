@@ -2,67 +2,21 @@
  * `levelflow ingest`: publish DBN files, the simulator or the Bronze lake to the market subjects of NATS JetStream
  * (src/pipelines/ingest.ts), paced at REPLAY_SPEED.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG, loadConfig } from '../../common/config.js';
 import type { Config } from '../../common/config.js';
 import { RunMode, RunStatus } from '../../common/run-manifest.js';
-import type { RunSource } from '../all-in-one.js';
 import { runIngest } from '../ingest.js';
 import { createProgress } from '../progress.js';
 import { connectServiceBus, runService } from '../services.js';
-import { UsageError, examples, finiteNumber, safeInt } from './common.js';
+import { addSourceOptions, parseSource } from './source-options.js';
+import type { SourceCliOptions } from './source-options.js';
+import { UsageError, examples, finiteNumber } from './common.js';
 
-interface IngestCliOptions {
-  readonly dbn?: string[];
-  readonly sim?: boolean;
-  readonly simSeed?: number;
-  readonly simMinutes?: number;
-  readonly replay?: boolean;
-  readonly from?: string;
-  readonly to?: string;
+interface IngestCliOptions extends SourceCliOptions {
   readonly dataRoot?: string;
   readonly speed?: number;
-}
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-function date(flag: string, value: string | undefined): string {
-  if (value === undefined) throw new UsageError(`--replay needs ${flag} YYYY-MM-DD`);
-  if (!DATE.test(value) || !Number.isFinite(Date.parse(`${value}T00:00:00Z`))) {
-    throw new UsageError(`${flag} ${JSON.stringify(value)} is not a date YYYY-MM-DD`);
-  }
-  return value;
-}
-
-/** A service publishes what it is told: unlike `run`, there is no default source. */
-function source(o: IngestCliOptions): RunSource {
-  const sim = o.sim === true || o.simSeed !== undefined || o.simMinutes !== undefined;
-  const chosen = [o.dbn !== undefined, sim, o.replay === true].filter(Boolean).length;
-  if (chosen === 0) throw new UsageError('choose a source: --dbn FILE…, --sim or --replay --from DATE');
-  if (chosen > 1) throw new UsageError('choose one source: --dbn FILE…, --sim or --replay');
-  if ((o.from !== undefined || o.to !== undefined) && !o.replay) throw new UsageError('--from/--to go with --replay');
-  if (o.dbn !== undefined) {
-    for (const f of o.dbn) if (!existsSync(f)) throw new UsageError(`--dbn ${f}: no such file`);
-    return { kind: 'dbn', files: o.dbn };
-  }
-  if (o.replay) {
-    const from = date('--from', o.from);
-    const to = date('--to', o.to ?? o.from);
-    if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
-    return { kind: 'replay', from, to };
-  }
-  if (o.simMinutes !== undefined && !(o.simMinutes > 0 && o.simMinutes <= 1440)) {
-    throw new UsageError('--sim-minutes must be in (0, 1440]');
-  }
-  return {
-    kind: 'sim',
-    sim: {
-      ...(o.simSeed !== undefined ? { seed: o.simSeed } : {}),
-      ...(o.simMinutes !== undefined ? { durationMinutes: o.simMinutes } : {}),
-    },
-  };
 }
 
 function speedOf(o: IngestCliOptions, config: Config): number {
@@ -72,16 +26,8 @@ function speedOf(o: IngestCliOptions, config: Config): number {
 }
 
 export function registerIngest(program: Command): void {
-  program
-    .command('ingest')
+  addSourceOptions(program.command('ingest'))
     .description('publish market events (DBN files, the simulator or the Bronze lake) to NATS JetStream market.*')
-    .option('--dbn <FILE...>', 'Databento DBN files (plain or .zst), merged in event order')
-    .option('--sim', "the simulator's session (seeded)")
-    .option('--sim-seed <N>', 'simulator seed (default 42; implies --sim)', safeInt)
-    .option('--sim-minutes <M>', 'simulated minutes after 09:25 ET (default 30; implies --sim)', finiteNumber)
-    .option('--replay', 'replay the Bronze lake (with --from/--to)')
-    .option('--from <DATE>', 'first date to replay, YYYY-MM-DD')
-    .option('--to <DATE>', 'last date to replay, YYYY-MM-DD (default: --from)')
     .option('--data-root <DIR>', 'lake root for --replay and the run manifest (default: DATA_ROOT, ./data/lake)')
     .option(
       '--speed <X>',
@@ -100,7 +46,7 @@ export function registerIngest(program: Command): void {
         ),
     )
     .action(async (o: IngestCliOptions) => {
-      const src = source(o);
+      const src = parseSource(o, false);
       const config: Config = o.dataRoot !== undefined ? loadConfig({ overrides: { DATA_ROOT: o.dataRoot } }) : CONFIG;
       const speed = speedOf(o, config);
       const dataRoot = path.resolve(config.DATA_ROOT);

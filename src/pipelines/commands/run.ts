@@ -1,67 +1,22 @@
 /**
  * `levelflow run`: the all-in-one job (src/pipelines/all-in-one.ts) — what `npm start` runs with no arguments.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG, loadConfig } from '../../common/config.js';
 import type { Config } from '../../common/config.js';
 import { createLogger } from '../../common/log.js';
 import { LAKE_DATASETS } from '../../common/lake-paths.js';
-import type { RunSource } from '../all-in-one.js';
-import { UsageError, examples, finiteNumber, safeInt, writeOut } from './common.js';
+import { addSourceOptions, parseSource } from './source-options.js';
+import type { SourceCliOptions } from './source-options.js';
+import { UsageError, examples, finiteNumber, writeOut } from './common.js';
 
-interface RunCliOptions {
-  readonly dbn?: string[];
-  readonly replay?: boolean;
-  readonly from?: string;
-  readonly to?: string;
-  readonly simSeed?: number;
-  readonly simMinutes?: number;
+interface RunCliOptions extends SourceCliOptions {
   readonly speed?: number;
   readonly nats?: boolean;
   readonly s3?: boolean;
   readonly out?: string;
   readonly dataRoot?: string;
-}
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-function date(flag: string, value: string | undefined): string {
-  if (value === undefined) throw new UsageError(`--replay needs ${flag} YYYY-MM-DD`);
-  if (!DATE.test(value) || !Number.isFinite(Date.parse(`${value}T00:00:00Z`))) {
-    throw new UsageError(`${flag} ${JSON.stringify(value)} is not a date YYYY-MM-DD`);
-  }
-  return value;
-}
-
-function source(o: RunCliOptions): RunSource {
-  const chosen = [o.dbn !== undefined, o.replay === true].filter(Boolean).length;
-  if (chosen > 1) throw new UsageError('choose one source: --dbn FILE… or --replay (default: the simulator)');
-  if ((o.from !== undefined || o.to !== undefined) && !o.replay) throw new UsageError('--from/--to go with --replay');
-  if ((o.simSeed !== undefined || o.simMinutes !== undefined) && chosen > 0) {
-    throw new UsageError('--sim-seed/--sim-minutes go with the simulator source');
-  }
-  if (o.dbn !== undefined) {
-    for (const f of o.dbn) if (!existsSync(f)) throw new UsageError(`--dbn ${f}: no such file`);
-    return { kind: 'dbn', files: o.dbn };
-  }
-  if (o.replay) {
-    const from = date('--from', o.from);
-    const to = date('--to', o.to ?? o.from);
-    if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
-    return { kind: 'replay', from, to };
-  }
-  if (o.simMinutes !== undefined && !(o.simMinutes > 0 && o.simMinutes <= 1440)) {
-    throw new UsageError('--sim-minutes must be in (0, 1440]');
-  }
-  return {
-    kind: 'sim',
-    sim: {
-      ...(o.simSeed !== undefined ? { seed: o.simSeed } : {}),
-      ...(o.simMinutes !== undefined ? { durationMinutes: o.simMinutes } : {}),
-    },
-  };
 }
 
 /**
@@ -77,15 +32,8 @@ function speedOf(o: RunCliOptions): number {
 }
 
 export function registerRun(program: Command): void {
-  program
-    .command('run')
+  addSourceOptions(program.command('run'))
     .description('run the whole pipeline in one process: source → levelSignals → Bronze/Gold Parquet, NDJSON, manifest')
-    .option('--dbn <FILE...>', 'Databento DBN files (plain or .zst), merged in event order')
-    .option('--replay', 'replay the Bronze lake (with --from/--to)')
-    .option('--from <DATE>', 'first date to replay, YYYY-MM-DD')
-    .option('--to <DATE>', 'last date to replay, YYYY-MM-DD (default: --from)')
-    .option('--sim-seed <N>', 'simulator seed (default 42)', safeInt)
-    .option('--sim-minutes <M>', 'simulated minutes after 09:25 ET (default 30)', finiteNumber)
     .option(
       '--speed <X>',
       '1 = real time, 2 = twice as fast, 0 = as fast as possible (default 0, or REPLAY_SPEED)',
@@ -106,7 +54,7 @@ export function registerRun(program: Command): void {
         ),
     )
     .action(async (o: RunCliOptions) => {
-      const src = source(o);
+      const src = parseSource(o, true);
       const speed = speedOf(o);
       const config: Config = o.dataRoot !== undefined ? loadConfig({ overrides: { DATA_ROOT: o.dataRoot } }) : CONFIG;
       const dataRoot = path.resolve(config.DATA_ROOT);
