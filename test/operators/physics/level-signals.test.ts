@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fc, test } from '@fast-check/vitest';
 import { Subject, firstValueFrom, from, map, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
@@ -10,6 +12,7 @@ import { SchemaRegistry } from '../../../src/common/schemas/index.js';
 import { nyWallTimeToNs } from '../../../src/common/time.js';
 import { LevelSignalEngine, levelSignals } from '../../../src/operators/physics/level-signals.js';
 import { toLevelSignalRows } from '../../../src/sinks/parquet.js';
+import { dbnEvents } from '../../../src/streams/dbn-events.js';
 import { SIM_EPISODES, simulateMarket } from '../../../src/streams/sim.js';
 
 const DAY = '2025-12-16';
@@ -121,6 +124,32 @@ describe('ENGINES.md §16 end-to-end snapshot', () => {
     const rows = all.flatMap((p) => toLevelSignalRows(p));
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) SchemaRegistry.validate('levels.signals.v1', row);
+  });
+});
+
+describe('real Databento sample files', () => {
+  it('produce schema-valid payloads from the ESH1 trades and MBP-10 of GLBX.MDP3', async () => {
+    const dir = path.resolve(fileURLToPath(new URL('../../../', import.meta.url)), '../shared/data/dbn');
+    const files = [
+      'test_data.trades.dbn',
+      'test_data.mbp-10.dbn',
+      'GLBX.MDP3/test_data.trades.dbn.zst',
+      'GLBX.MDP3/test_data.mbp-10.dbn.zst',
+    ].map((f) => path.join(dir, f));
+    // 08:00 ET prints form a pre-market high/low; the newer extract starts Sunday 19:00 ET, before any level exists.
+    for (const [group, levels] of [
+      [files.slice(0, 2), 1],
+      [files.slice(2), 0],
+    ] as const) {
+      const events: MarketEvent[] = [];
+      for await (const batch of dbnEvents(group)) events.push(...batch);
+      const all = await payloads(events);
+      expect(all.length).toBeGreaterThan(0);
+      const last = all[all.length - 1]!;
+      expect(last.es.spot).not.toBeNull();
+      expect(last.levels.length).toBeGreaterThanOrEqual(levels);
+      for (const row of all.flatMap((p) => toLevelSignalRows(p))) SchemaRegistry.validate('levels.signals.v1', row);
+    }
   });
 });
 
