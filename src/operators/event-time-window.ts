@@ -6,7 +6,7 @@
  * on a shared boundary). Both ends are compared in integer nanoseconds, so an item exactly `W` old stays in a closed
  * window and one nanosecond older leaves it.
  */
-import { defer, filter, finalize, map, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction } from 'rxjs';
 import { CONFIG } from '../common/config.js';
 
 /** Which ends of the window `[now − W, now]` are inclusive; the right end always is. */
@@ -62,6 +62,64 @@ export function eventTime(x: unknown): bigint {
   return ts;
 }
 
+// `Number(a − b)` on bigints allocates the difference, and `Number(ts)` of an epoch-sized bigint is slower still. A
+// store into a BigInt64Array converts a bigint to its 64-bit two's complement in place, and a 32-bit view reads the
+// halves as plain numbers; a difference of two such pairs is then exact integer arithmetic on doubles.
+const I64 = new BigInt64Array(1);
+const I32 = new Int32Array(I64.buffer);
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+const LO = 1 - HI;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * A nanosecond origin that measures the time since itself, `Number(ts − origin)` bit for bit, without allocating a
+ * BigInt: the differences of the 32-bit halves are exact and the one addition rounds the exact difference to nearest,
+ * as the BigInt conversion does (exact below 2^53 ns, 104 days). Times outside int64 (beyond the year 2262) take the
+ * BigInt path. Callers pass `ts ≥ origin`, which they have checked anyway, so one comparison keeps `ts` in range.
+ */
+export class NsClock {
+  private origin = 0n;
+  private inRange = true;
+  private hi = 0;
+  private lo = 0;
+
+  /** Move the origin to `ts`. */
+  set(ts: bigint): void {
+    this.origin = ts;
+    this.inRange = ts >= INT64_MIN && ts <= INT64_MAX;
+    if (this.inRange) {
+      I64[0] = ts;
+      this.hi = I32[HI]!;
+      this.lo = I32[LO]! >>> 0;
+    }
+  }
+
+  /** `Number(ts − origin)` for `ts ≥ origin`. */
+  since(ts: bigint): number {
+    if (!this.inRange || ts > INT64_MAX) return Number(ts - this.origin);
+    I64[0] = ts;
+    return (I32[HI]! - this.hi) * 4294967296 + ((I32[LO]! >>> 0) - this.lo);
+  }
+
+  /** `since(ts)`, then move the origin to `ts`: one conversion for both. */
+  step(ts: bigint): number {
+    if (!this.inRange || ts > INT64_MAX) {
+      const d = Number(ts - this.origin);
+      this.set(ts);
+      return d;
+    }
+    I64[0] = ts;
+    const hi = I32[HI]!;
+    const lo = I32[LO]! >>> 0;
+    const d = (hi - this.hi) * 4294967296 + (lo - this.lo);
+    this.origin = ts;
+    this.hi = hi;
+    this.lo = lo;
+    return d;
+  }
+}
+
 const INITIAL_CAPACITY = 16;
 
 export interface EventTimeWindowConfig<T, A = never> {
@@ -93,11 +151,15 @@ export class EventTimeWindow<T = unknown, A = never> {
   private ts: bigint[] = new Array<bigint>(INITIAL_CAPACITY).fill(0n);
   private vals = new Float64Array(INITIAL_CAPACITY);
   private items: (T | undefined)[] = new Array<T | undefined>(INITIAL_CAPACITY).fill(undefined);
-  // A deque never holds more entries than the window, so it shares the ring's capacity and mask.
+  // A deque never holds more entries than the window, so it shares the ring's capacity and mask. Each entry keeps
+  // its item's sequence number (for eviction) and a copy of its value (compared on every push, without a detour
+  // through the ring).
   private minQ = new Float64Array(INITIAL_CAPACITY);
+  private minV = new Float64Array(INITIAL_CAPACITY);
   private minH = 0;
   private minT = 0;
   private maxQ = new Float64Array(INITIAL_CAPACITY);
+  private maxV = new Float64Array(INITIAL_CAPACITY);
   private maxH = 0;
   private maxT = 0;
   // Neumaier-compensated sum: add/remove of large and small values would otherwise drift from a rescan.
@@ -106,13 +168,16 @@ export class EventTimeWindow<T = unknown, A = never> {
   private acc: A | undefined;
   private clock: bigint | null = null;
   private lateCount = 0;
-  // `now` beyond which the oldest item leaves (ts + W, − 1 ns when the left end is open); `null` when empty. One
-  // bigint comparison per query instead of a subtraction, which allocates.
+  // How long an item stays: W, or W − 1 ns when the left end is open (an item leaves once `now − ts > keepNs`).
+  private readonly keepNs: bigint;
+  // `now` beyond which the oldest item leaves (ts + keepNs); `null` when empty. One bigint comparison per query
+  // instead of a subtraction, which allocates.
   private headExpiry: bigint | null = null;
 
   constructor(config: EventTimeWindowConfig<T, A> = {}) {
     this.windowNs = secondsToNs(config.windowS ?? CONFIG.W_t);
     this.closed = config.closed ?? 'both';
+    this.keepNs = this.closed === 'both' ? this.windowNs : this.windowNs - 1n;
     this.aggregate = config.aggregate;
     this.outOfOrder = config.outOfOrder ?? 'drop';
     this.acc = this.initAcc();
@@ -128,11 +193,11 @@ export class EventTimeWindow<T = unknown, A = never> {
   }
 
   get min(): number | null {
-    return this.minH < this.minT ? this.vals[this.minQ[this.minH & this.mask]! & this.mask]! : null;
+    return this.minH < this.minT ? this.minV[this.minH & this.mask]! : null;
   }
 
   get max(): number | null {
-    return this.maxH < this.maxT ? this.vals[this.maxQ[this.maxH & this.mask]! & this.mask]! : null;
+    return this.maxH < this.maxT ? this.maxV[this.maxH & this.mask]! : null;
   }
 
   /** The user aggregate (`undefined` when none is configured). */
@@ -172,16 +237,19 @@ export class EventTimeWindow<T = unknown, A = never> {
     this.addSum(value);
     if (this.aggregate !== undefined) this.acc = this.aggregate.add(this.acc as A, item);
 
-    const vals = this.vals;
-    const minQ = this.minQ;
+    const minV = this.minV;
+    const minH = this.minH;
     let t = this.minT;
-    while (t > this.minH && vals[minQ[(t - 1) & mask]! & mask]! >= value) t--;
-    minQ[t & mask] = seq;
+    while (t > minH && minV[(t - 1) & mask]! >= value) t--;
+    this.minQ[t & mask] = seq;
+    minV[t & mask] = value;
     this.minT = t + 1;
-    const maxQ = this.maxQ;
+    const maxV = this.maxV;
+    const maxH = this.maxH;
     t = this.maxT;
-    while (t > this.maxH && vals[maxQ[(t - 1) & mask]! & mask]! <= value) t--;
-    maxQ[t & mask] = seq;
+    while (t > maxH && maxV[(t - 1) & mask]! <= value) t--;
+    this.maxQ[t & mask] = seq;
+    maxV[t & mask] = value;
     this.maxT = t + 1;
     return true;
   }
@@ -195,10 +263,7 @@ export class EventTimeWindow<T = unknown, A = never> {
       throw new RangeError(`evict(${now}) is before the window clock ${this.clock}: items after now would be counted`);
     }
     this.clock = now;
-    if (this.headExpiry !== null && now > this.headExpiry) {
-      const lowest = now - this.windowNs;
-      this.evictBefore(this.closed === 'both' ? lowest : lowest + 1n);
-    }
+    if (this.headExpiry !== null && now > this.headExpiry) this.evictBefore(now - this.keepNs);
   }
 
   /** Drop every item with `ts < cutoff` (a raw time bound, independent of W). */
@@ -249,7 +314,9 @@ export class EventTimeWindow<T = unknown, A = never> {
     this.vals = new Float64Array(INITIAL_CAPACITY);
     this.items = new Array<T | undefined>(INITIAL_CAPACITY).fill(undefined);
     this.minQ = new Float64Array(INITIAL_CAPACITY);
+    this.minV = new Float64Array(INITIAL_CAPACITY);
     this.maxQ = new Float64Array(INITIAL_CAPACITY);
+    this.maxV = new Float64Array(INITIAL_CAPACITY);
     this.minH = this.minT = this.maxH = this.maxT = 0;
     this.resetAggregates();
     this.clock = null;
@@ -258,7 +325,7 @@ export class EventTimeWindow<T = unknown, A = never> {
   }
 
   private expiryOf(ts: bigint): bigint {
-    return this.closed === 'both' ? ts + this.windowNs : ts + this.windowNs - 1n;
+    return ts + this.keepNs;
   }
 
   private addSum(x: number): void {
@@ -294,15 +361,25 @@ export class EventTimeWindow<T = unknown, A = never> {
       items[seq & mask] = this.items[seq & oldMask];
     }
     const minQ = new Float64Array(cap);
-    for (let k = this.minH; k < this.minT; k++) minQ[k & mask] = this.minQ[k & oldMask]!;
+    const minV = new Float64Array(cap);
+    for (let k = this.minH; k < this.minT; k++) {
+      minQ[k & mask] = this.minQ[k & oldMask]!;
+      minV[k & mask] = this.minV[k & oldMask]!;
+    }
     const maxQ = new Float64Array(cap);
-    for (let k = this.maxH; k < this.maxT; k++) maxQ[k & mask] = this.maxQ[k & oldMask]!;
+    const maxV = new Float64Array(cap);
+    for (let k = this.maxH; k < this.maxT; k++) {
+      maxQ[k & mask] = this.maxQ[k & oldMask]!;
+      maxV[k & mask] = this.maxV[k & oldMask]!;
+    }
     this.mask = mask;
     this.ts = ts;
     this.vals = vals;
     this.items = items;
     this.minQ = minQ;
+    this.minV = minV;
     this.maxQ = maxQ;
+    this.maxV = maxV;
   }
 }
 
@@ -337,20 +414,37 @@ export function eventTimeWindow<T, A = never>(
   const config: EventTimeWindowConfig<T, A> = options;
   // Validate at composition time, not on first item.
   new EventTimeWindow<T, A>(config);
+  // One subscriber instead of a map/filter/finalize chain: each RxJS layer costs about as much as the whole window.
   return (source) =>
-    defer(() => {
+    new Observable<WindowStats<A>>((subscriber) => {
       const win = new EventTimeWindow<T, A>(config);
-      return source.pipe(
-        map((x) => {
-          const ts = time(x);
-          if (!win.push(ts, value(x), x)) {
-            onLate?.(x);
-            return null;
+      const sub = source.subscribe({
+        next(x) {
+          if (subscriber.closed) return;
+          let out: WindowStats<A>;
+          try {
+            const ts = time(x);
+            if (!win.push(ts, value(x), x)) {
+              onLate?.(x);
+              return;
+            }
+            out = win.stats(ts);
+          } catch (err) {
+            subscriber.error(err);
+            return;
           }
-          return win.stats(ts);
-        }),
-        filter((s): s is WindowStats<A> => s !== null),
-        finalize(() => win.clear()),
-      );
+          subscriber.next(out);
+        },
+        error(err) {
+          subscriber.error(err);
+        },
+        complete() {
+          subscriber.complete();
+        },
+      });
+      return () => {
+        sub.unsubscribe();
+        win.clear();
+      };
     });
 }

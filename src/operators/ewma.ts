@@ -5,8 +5,9 @@
  * `mode: 'time_constant'` for parity with the reference. The first sample passes through; a sample with `dt ≤ 0` is
  * ignored (value unchanged, clock unchanged); `dt` is capped at `maxDtS`; α is clamped to [0, 1].
  */
-import { defer, finalize, map, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction } from 'rxjs';
 import { CONFIG } from '../common/config.js';
+import { NsClock } from './event-time-window.js';
 
 export type EwmaMode = 'half_life' | 'time_constant';
 
@@ -49,8 +50,12 @@ export class Ewma {
   private readonly tauS: number;
   private readonly mode: EwmaMode;
   private readonly maxDtS: number;
-  private v: number | null = null;
+  // A plain number field is updated in place; a `number | null` one would box every new value. Unset while `last`
+  // is null.
+  private v = 0;
   private last: bigint | null = null;
+  // Measures `ts − last` without a BigInt subtraction per sample.
+  private readonly clock = new NsClock();
 
   constructor(config: EwmaConfig = {}) {
     ({ tauS: this.tauS, mode: this.mode, maxDtS: this.maxDtS } = resolveEwma(config));
@@ -58,7 +63,7 @@ export class Ewma {
 
   /** The smoothed value, `null` before the first sample. */
   get value(): number | null {
-    return this.v;
+    return this.last === null ? null : this.v;
   }
 
   /** Event time of the last sample that counted. */
@@ -70,13 +75,14 @@ export class Ewma {
   update(x: number, ts: bigint): number {
     const prev = this.v;
     const last = this.last;
-    if (prev === null || last === null) {
+    if (last === null) {
       this.v = x;
       this.last = ts;
+      this.clock.set(ts);
       return x;
     }
     if (ts <= last) return prev;
-    let dt = Number(ts - last) / 1e9;
+    let dt = this.clock.step(ts) / 1e9;
     if (dt > this.maxDtS) dt = this.maxDtS;
     const a = ewmaAlpha(dt, this.tauS, this.mode);
     const next = a * x + (1 - a) * prev;
@@ -86,7 +92,7 @@ export class Ewma {
   }
 
   reset(): void {
-    this.v = null;
+    this.v = 0;
     this.last = null;
   }
 }
@@ -137,16 +143,34 @@ export function ewma<T = TimedValue>(options: EwmaOptions<T> = {}): OperatorFunc
   const value: (x: T) => number = options.value ?? defaultValue;
   const time: (x: T) => bigint = options.time ?? defaultTime;
   const config = resolveEwma(options);
+  // One subscriber rather than a map/finalize chain: a layer costs about as much as the smoothing itself.
   return (source) =>
-    defer(() => {
+    new Observable<EwmaPoint>((subscriber) => {
       const state = new Ewma(config);
-      return source.pipe(
-        map((x): EwmaPoint => {
-          const ts = time(x);
-          return { ts_ns: ts, value: state.update(value(x), ts) };
-        }),
-        finalize(() => state.reset()),
-      );
+      const sub = source.subscribe({
+        next(x) {
+          if (subscriber.closed) return;
+          let out: EwmaPoint;
+          try {
+            const ts = time(x);
+            out = { ts_ns: ts, value: state.update(value(x), ts) };
+          } catch (err) {
+            subscriber.error(err);
+            return;
+          }
+          subscriber.next(out);
+        },
+        error(err) {
+          subscriber.error(err);
+        },
+        complete() {
+          subscriber.complete();
+        },
+      });
+      return () => {
+        sub.unsubscribe();
+        state.reset();
+      };
     });
 }
 
@@ -161,6 +185,8 @@ export interface KeyedEwmaConfig extends EwmaConfig {
 interface KeyState {
   v: number;
   last: bigint;
+  /** Origin at `last`: measures steps and idle time without a BigInt subtraction. */
+  readonly since: NsClock;
 }
 
 /**
@@ -173,6 +199,8 @@ export class KeyedEwma {
   private readonly mode: EwmaMode;
   private readonly maxDtS: number;
   private readonly idleNs: bigint | null;
+  // `idleNs` as a number (exact: it was rounded from one), for comparing with `NsClock` differences.
+  private readonly idleNum: number;
   private readonly sweepEveryNs: bigint | null;
   private entries = new Map<string, KeyState>();
   private clock: bigint | null = null;
@@ -183,10 +211,12 @@ export class KeyedEwma {
     const idle = config.idleEvictS;
     if (idle === undefined) {
       this.idleNs = null;
+      this.idleNum = Infinity;
       this.sweepEveryNs = null;
     } else {
       if (!(Number.isFinite(idle) && idle > 0)) throw new RangeError(`idleEvictS must be > 0, got ${idle}`);
-      this.idleNs = BigInt(Math.round(idle * 1e9));
+      this.idleNum = Math.round(idle * 1e9);
+      this.idleNs = BigInt(this.idleNum);
       const half = this.idleNs / 2n;
       this.sweepEveryNs = half > 0n ? half : 1n;
     }
@@ -201,12 +231,20 @@ export class KeyedEwma {
   update(key: string, x: number, ts: bigint): number {
     this.advance(ts);
     const st = this.entries.get(key);
-    if (st === undefined || this.expired(st)) {
-      this.entries.set(key, { v: x, last: ts });
+    if (st === undefined) {
+      const since = new NsClock();
+      since.set(ts);
+      this.entries.set(key, { v: x, last: ts, since });
+      return x;
+    }
+    if (this.expired(st)) {
+      st.v = x;
+      st.last = ts;
+      st.since.set(ts);
       return x;
     }
     if (ts <= st.last) return st.v;
-    let dt = Number(ts - st.last) / 1e9;
+    let dt = st.since.step(ts) / 1e9;
     if (dt > this.maxDtS) dt = this.maxDtS;
     const a = ewmaAlpha(dt, this.tauS, this.mode);
     st.v = a * x + (1 - a) * st.v;
@@ -250,8 +288,12 @@ export class KeyedEwma {
     this.nextSweep = null;
   }
 
+  // `st.last ≤ clock` always. The rounded difference decides unless it lands exactly on `idleNum`, which only a
+  // difference of exactly `idleNs` or one beyond 2^53 ns can do; the BigInt comparison settles that case.
   private expired(st: KeyState): boolean {
-    return this.idleNs !== null && this.clock !== null && this.clock - st.last >= this.idleNs;
+    if (this.idleNs === null || this.clock === null) return false;
+    const idle = st.since.since(this.clock);
+    return idle === this.idleNum ? this.clock - st.last >= this.idleNs : idle > this.idleNum;
   }
 }
 
@@ -286,15 +328,32 @@ export function keyedEwma<T = TimedValue>(options: KeyedEwmaOptions<T>): Operato
   if (options.idleEvictS !== undefined) config.idleEvictS = options.idleEvictS;
   new KeyedEwma(config);
   return (source) =>
-    defer(() => {
+    new Observable<KeyedEwmaPoint>((subscriber) => {
       const state = new KeyedEwma(config);
-      return source.pipe(
-        map((x): KeyedEwmaPoint => {
-          const ts = time(x);
-          const k = key(x);
-          return { key: k, ts_ns: ts, value: state.update(k, value(x), ts) };
-        }),
-        finalize(() => state.clear()),
-      );
+      const sub = source.subscribe({
+        next(x) {
+          if (subscriber.closed) return;
+          let out: KeyedEwmaPoint;
+          try {
+            const ts = time(x);
+            const k = key(x);
+            out = { key: k, ts_ns: ts, value: state.update(k, value(x), ts) };
+          } catch (err) {
+            subscriber.error(err);
+            return;
+          }
+          subscriber.next(out);
+        },
+        error(err) {
+          subscriber.error(err);
+        },
+        complete() {
+          subscriber.complete();
+        },
+      });
+      return () => {
+        sub.unsubscribe();
+        state.clear();
+      };
     });
 }

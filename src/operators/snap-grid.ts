@@ -65,8 +65,16 @@ export class SnapGrid {
   readonly maxGapNs: bigint;
   readonly stats: SnapGridStats;
   private lastEventNs: bigint | null = null;
-  /** Newest instant the gap rule allows after `lastEventNs`. */
-  private limitNs = 0n;
+  /**
+   * The newest instant the gap rule allows after `lastEventNs` is `max(ceilLastNs, gapEndNs)`. The BigInt sum
+   * `gapEndNs` is made only when a snap beyond `ceilLastNs` is considered: most events need neither it nor a modulo.
+   */
+  private ceilLastNs = 0n;
+  private gapEndNs: bigint | null = null;
+  /**
+   * Invariant: `nextSnapNs − I` is before the newest event or snap, so `ceil(ts) = nextSnapNs` for any later event
+   * `ts ≤ nextSnapNs`: the usual event needs no modulo.
+   */
   private nextSnapNs = 0n;
   private lastSnapNs: bigint | null = null;
 
@@ -95,20 +103,22 @@ export class SnapGrid {
     const last = this.lastEventNs;
     if (last === null) {
       this.nextSnapNs = this.ceil(ts);
-      this.touch(ts);
+      this.touch(ts, this.nextSnapNs);
       return true;
     }
     if (this.lastSnapNs !== null && ts <= this.lastSnapNs) {
       this.stats.late++;
-      if (ts > last) this.touch(ts);
+      if (ts > last) this.touch(ts, this.ceil(ts));
       return false;
     }
     // An event behind the newest one but after every emitted snap completes nothing new and moves no state.
     if (ts < last) return true;
-    this.run(ts - 1n, emit);
-    // Either every snap before `ts` went out (the next one is then ceil(ts)) or the gap paused the grid: resume there.
-    this.nextSnapNs = this.ceil(ts);
-    this.touch(ts);
+    if (this.nextSnapNs < ts) {
+      while (this.nextSnapNs < ts && this.allows(this.nextSnapNs)) this.snapNext(emit);
+      // Every snap before `ts` went out, so the next one is ceil(ts); unless the gap paused the grid: resume there.
+      if (this.nextSnapNs < ts) this.nextSnapNs = this.ceil(ts);
+    }
+    this.touch(ts, this.nextSnapNs);
     return true;
   }
 
@@ -124,21 +134,29 @@ export class SnapGrid {
     if (this.lastSnapNs === null || this.lastSnapNs < t) this.snap(t, emit);
   }
 
-  private touch(ts: bigint): void {
+  /** Record the newest event `ts`, whose first grid instant at or after it is `ceilTs`. */
+  private touch(ts: bigint, ceilTs: bigint): void {
     this.lastEventNs = ts;
-    const ceil = this.ceil(ts);
-    const gapEnd = ts + this.maxGapNs;
-    this.limitNs = ceil > gapEnd ? ceil : gapEnd;
+    this.ceilLastNs = ceilTs;
+    this.gapEndNs = null;
+  }
+
+  /** The gap rule: `t ≤ max(ceil(last), last + G)`. */
+  private allows(t: bigint): boolean {
+    if (t <= this.ceilLastNs) return true;
+    this.gapEndNs ??= this.lastEventNs! + this.maxGapNs;
+    return t <= this.gapEndNs;
   }
 
   /** Emit pending snaps up to `upTo` inclusive, never beyond the gap limit. */
   private run(upTo: bigint, emit: (snapNs: bigint) => void): void {
-    const end = upTo < this.limitNs ? upTo : this.limitNs;
-    while (this.nextSnapNs <= end) {
-      const t = this.nextSnapNs;
-      this.nextSnapNs = t + this.intervalNs;
-      this.snap(t, emit);
-    }
+    while (this.nextSnapNs <= upTo && this.allows(this.nextSnapNs)) this.snapNext(emit);
+  }
+
+  private snapNext(emit: (snapNs: bigint) => void): void {
+    const t = this.nextSnapNs;
+    this.nextSnapNs = t + this.intervalNs;
+    this.snap(t, emit);
   }
 
   private snap(t: bigint, emit: (snapNs: bigint) => void): void {

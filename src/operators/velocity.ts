@@ -8,9 +8,9 @@
  * amortised O(1) — when the time mean drifts more than ten standard deviations from the anchor, or after more than
  * `8n + 64` updates, which bounds the accumulated rounding of add/remove.
  */
-import { defer, filter, finalize, map, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction } from 'rxjs';
 import { CONFIG } from '../common/config.js';
-import { eventTime, OutOfOrderError, secondsToNs, type OutOfOrderPolicy } from './event-time-window.js';
+import { eventTime, NsClock, OutOfOrderError, secondsToNs, type OutOfOrderPolicy } from './event-time-window.js';
 
 const INITIAL_CAPACITY = 16;
 // Rebuild when the time mean sits more than √DRIFT standard deviations from the anchor: Σt² then exceeds Sxx by at
@@ -38,6 +38,9 @@ export class VelocityWindow {
   private dt = new Float64Array(INITIAL_CAPACITY);
   private dp = new Float64Array(INITIAL_CAPACITY);
   private anchorTs = 0n;
+  // Origin at `anchorTs` (or the first print during a rebuild): offsets without a BigInt subtraction. New prints
+  // arrive at or after it, since the anchor is never later than the newest print.
+  private readonly anchor = new NsClock();
   private anchorPx = 0;
   private st = 0;
   private sp = 0;
@@ -74,12 +77,13 @@ export class VelocityWindow {
     this.clock = ts;
     if (this.head === this.tail) {
       this.anchorTs = ts;
+      this.anchor.set(ts);
       this.anchorPx = price;
       this.headExpiry = ts + this.windowNs;
     } else if (this.tail - this.head > this.mask) {
       this.grow();
     }
-    const t = Number(ts - this.anchorTs) / 1e9;
+    const t = this.anchor.since(ts) / 1e9;
     const p = price - this.anchorPx;
     const i = this.tail++ & this.mask;
     this.ts[i] = ts;
@@ -160,15 +164,17 @@ export class VelocityWindow {
   private rebuild(): void {
     const { ts, px, dt, dp, head, tail, mask } = this;
     const first = ts[head & mask]!;
+    this.anchor.set(first);
     let total = 0;
     for (let seq = head; seq < tail; seq++) {
       const i = seq & mask;
-      const off = Number(ts[i]! - first);
+      const off = this.anchor.since(ts[i]!);
       dt[i] = off;
       total += off;
     }
     const anchorOff = Math.round(total / (tail - head));
     this.anchorTs = first + BigInt(anchorOff);
+    this.anchor.set(this.anchorTs);
     this.anchorPx = px[(tail - 1) & mask]!;
     let st = 0;
     let sp = 0;
@@ -255,21 +261,38 @@ export function velocity<T = { ts_event_ns: bigint; price: number }>(
   const time: (x: T) => bigint = options.time ?? eventTime;
   const config: VelocityConfig = options;
   new VelocityWindow(config);
+  // One subscriber rather than a map/filter/finalize chain: each layer costs about as much as the regression.
   return (source) =>
-    defer(() => {
+    new Observable<VelocityPoint>((subscriber) => {
       const win = new VelocityWindow(config);
-      return source.pipe(
-        map((x): VelocityPoint | null => {
-          const ts = time(x);
-          if (!win.add(ts, price(x))) {
-            onLate?.(x);
-            return null;
+      const sub = source.subscribe({
+        next(x) {
+          if (subscriber.closed) return;
+          let out: VelocityPoint;
+          try {
+            const ts = time(x);
+            if (!win.add(ts, price(x))) {
+              onLate?.(x);
+              return;
+            }
+            const slope = win.slopeAt(ts);
+            out = { ts_ns: ts, slope, count: win.count };
+          } catch (err) {
+            subscriber.error(err);
+            return;
           }
-          const slope = win.slopeAt(ts);
-          return { ts_ns: ts, slope, count: win.count };
-        }),
-        filter((v): v is VelocityPoint => v !== null),
-        finalize(() => win.clear()),
-      );
+          subscriber.next(out);
+        },
+        error(err) {
+          subscriber.error(err);
+        },
+        complete() {
+          subscriber.complete();
+        },
+      });
+      return () => {
+        sub.unsubscribe();
+        win.clear();
+      };
     });
 }
