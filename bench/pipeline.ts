@@ -1,6 +1,6 @@
 /**
  * The whole `levelflow run` job (simulator → levelSignals → Bronze + Gold Parquet + NDJSON + manifest) on a simulated
- * session of ≥ 10,000,000 events: events/s, event-time speed-up over real time, and peak RSS. The baseline, measured
+ * session of ≥ 10,000,000 events: events/s, event-time speed-up over real time, and peak RSS and heap use. The baseline, measured
  * in the same run, is the same session through the simulator alone (what producing the events costs).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,13 +35,16 @@ export async function runPipelineBenchmarks(opts: { events?: number } = {}): Pro
 
   const root = mkdtempSync(path.join(tmpdir(), 'levelflow-bench-run-'));
   let peakRss = 0;
+  let peakHeap = 0;
   const progress: Progress = {
     start() {},
     tick() {},
     stop() {},
   };
   const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
   }, 200);
   try {
     const result = await runAllInOne({
@@ -74,7 +77,7 @@ export async function runPipelineBenchmarks(opts: { events?: number } = {}): Pro
         ratioToBaseline: rate / genRate,
         extra:
           `${events.toLocaleString('en-US')} events, ${s.payloads.toLocaleString('en-US')} snaps in ${(result.wallMs / 1000).toFixed(0)} s; ` +
-          `${(eventSeconds / (result.wallMs / 1000)).toFixed(0)}× real time; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB; single run`,
+          `${(eventSeconds / (result.wallMs / 1000)).toFixed(0)}× real time; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB, peak heap used ${(peakHeap / 2 ** 20).toFixed(0)} MiB; single run`,
       },
     ];
   } finally {
