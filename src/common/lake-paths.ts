@@ -2,7 +2,6 @@
  * Lake layout (DATA.md §5.1): where each schema's files live, the Hive partition of a row, and the names of part files.
  * Shared by the Parquet writer and the Bronze replay reader so both agree on every path.
  */
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 
 /** The schemas that have a streaming home in the lake. */
@@ -127,9 +126,9 @@ export function datasetRoot(dataRoot: string, dataset: LakeDataset, value: strin
 
 /**
  * Idempotent part-file name: `part-{firstTsNs}-{lastTsNs}-{digest}.parquet`, where the digest is the first 12 hex
- * digits of the SHA-256 of the file's rows (canonical values, in file order). The same input rows always get the same
- * name, so a retry after a crash replaces its earlier file instead of adding a duplicate; different rows over the same
- * time span get a different name.
+ * digits of the SHA-256 of the file's rows (canonical values, in file order; the writer hashes its column buffers,
+ * sinks/parquet/columns.ts). The same input rows always get the same name, so a retry after a crash replaces its
+ * earlier file instead of adding a duplicate; different rows over the same time span get a different name.
  */
 export function partFileName(firstTsNs: bigint, lastTsNs: bigint, digest: string): string {
   return `part-${firstTsNs}-${lastTsNs}-${digest.slice(0, 12)}.parquet`;
@@ -138,68 +137,4 @@ export function partFileName(firstTsNs: bigint, lastTsNs: bigint, digest: string
 /** Temporary sibling of a part file: dot-prefixed and not ending in `.parquet`, so no glob of readers matches it. */
 export function tempFileName(finalName: string, unique: string): string {
   return `.${finalName}.${unique}.tmp`;
-}
-
-/**
- * Incremental digest of rows for `partFileName`: a tagged binary encoding of every value (so `null`, `0`, `''` and
- * `[]` all differ), hashed in 1 MiB blocks.
- */
-export class RowDigest {
-  private readonly hash = createHash('sha256');
-  private readonly buf = Buffer.allocUnsafe(1 << 20);
-  // DataView writes are several times faster than Buffer#writeDoubleLE on Node 20.
-  private readonly view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
-  private pos = 0;
-
-  /** Add one row: the values of `names`, in that order. */
-  addRow(row: Readonly<Record<string, unknown>>, names: readonly string[]): void {
-    for (const name of names) this.value(row[name]);
-    this.room(1);
-    this.buf[this.pos++] = 0xff;
-  }
-
-  hex(): string {
-    this.hash.update(this.buf.subarray(0, this.pos));
-    this.pos = 0;
-    return this.hash.digest('hex');
-  }
-
-  private room(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    this.hash.update(this.buf.subarray(0, this.pos));
-    this.pos = 0;
-  }
-
-  private value(v: unknown): void {
-    this.room(9);
-    if (v === null || v === undefined) this.buf[this.pos++] = 0;
-    else if (typeof v === 'number') {
-      this.buf[this.pos++] = 1;
-      this.view.setFloat64(this.pos, v, true);
-      this.pos += 8;
-    } else if (typeof v === 'bigint') {
-      this.buf[this.pos++] = 2;
-      this.view.setBigInt64(this.pos, v, true);
-      this.pos += 8;
-    } else if (typeof v === 'boolean') this.buf[this.pos++] = v ? 3 : 4;
-    else if (Array.isArray(v)) {
-      this.buf[this.pos++] = 5;
-      this.view.setUint32(this.pos, v.length, true);
-      this.pos += 4;
-      for (const x of v) this.value(x);
-    } else {
-      const text = String(v);
-      const bytes = Buffer.byteLength(text, 'utf8');
-      this.room(5 + bytes);
-      if (this.pos + 5 + bytes > this.buf.length) {
-        this.hash.update(Buffer.from([6]));
-        this.hash.update(Buffer.from(Uint32Array.of(bytes).buffer));
-        this.hash.update(text, 'utf8');
-        return;
-      }
-      this.buf[this.pos++] = 6;
-      this.pos = this.buf.writeUInt32LE(bytes, this.pos);
-      this.pos += this.buf.write(text, this.pos, 'utf8');
-    }
-  }
 }

@@ -177,62 +177,105 @@ function isMissing(input: unknown, key: string): boolean {
 const REJECT = Symbol('reject');
 type Check = (v: unknown) => unknown;
 
-function boundsCheck(spec: ColumnSpec): (v: number | bigint) => boolean {
+/** The checks of the kinds the generated fast path does not inline (rare on the hot path). */
+function closureCheck(spec: ColumnSpec): Check {
+  const { rules } = spec;
   const { min, max, minExclusive } = numericBounds(spec);
-  return (v) => (min === undefined || (minExclusive ? v > min : v >= min)) && (max === undefined || v <= max);
+  const inBounds = (v: number) =>
+    (min === undefined || (minExclusive ? v > min : v >= min)) && (max === undefined || v <= max);
+  if (spec.kind === 'date32') {
+    const lo = typeof rules.min === 'string' ? rules.min : '';
+    const hi = typeof rules.max === 'string' ? rules.max : '\uffff';
+    return (v) => (typeof v === 'string' && z.core.regexes.date.test(v) && v >= lo && v <= hi ? v : REJECT);
+  }
+  return (v) => {
+    if (!Array.isArray(v)) return REJECT;
+    for (const x of v as unknown[]) if (typeof x !== 'number' || !Number.isInteger(x) || !inBounds(x)) return REJECT;
+    return v.slice();
+  };
 }
 
-function valueCheck(spec: ColumnSpec): Check {
+/** A bound as a bigint when it is an integer, so that comparing a bigint with it does not mix types. */
+function bigBound(b: number | bigint | undefined): number | bigint | undefined {
+  return typeof b === 'number' && Number.isInteger(b) ? BigInt(b) : b;
+}
+
+/**
+ * A bound as a number, for comparing safe integers: exact, because a bigint bound beyond ±2^53 rounds to a number
+ * beyond every safe integer on the same side.
+ */
+function numberBound(b: number | bigint | undefined): number | undefined {
+  return b === undefined ? undefined : Number(b);
+}
+
+/**
+ * Statements that check `v${i}` (not undefined/null unless the column is non-null without default) and leave its
+ * canonical value in it, or return undefined. Constants are read from `K[i]`, set up once per function.
+ */
+function checkCode(spec: ColumnSpec, i: number, consts: Record<string, unknown>[]): string {
+  const v = `v${i}`;
+  const k: Record<string, unknown> = {};
+  consts[i] = k;
+  const reject = `return undefined;`;
+  const bounds = (lo: unknown, hi: unknown, exclusive: boolean, name = '') => {
+    const parts: string[] = [];
+    if (lo !== undefined) {
+      k[`${name}lo`] = lo;
+      parts.push(exclusive ? `${v} > ${name}lo${i}` : `${v} >= ${name}lo${i}`);
+    }
+    if (hi !== undefined) {
+      k[`${name}hi`] = hi;
+      parts.push(`${v} <= ${name}hi${i}`);
+    }
+    return parts.length === 0 ? 'true' : parts.join(' && ');
+  };
   const { rules } = spec;
-  const allowed = rules.values ? new Set<unknown>(rules.values) : undefined;
-  const inBounds = boundsCheck(spec);
+  const { min, max, minExclusive } = numericBounds(spec);
   switch (spec.kind) {
     case 'int8':
     case 'int16':
-    case 'int32':
-      return (v) =>
-        typeof v === 'number' && Number.isInteger(v) && (allowed ? allowed.has(v) : inBounds(v)) ? v : REJECT;
+    case 'int32': {
+      if (rules.values) {
+        k.set = new Set<unknown>(rules.values);
+        return `if (typeof ${v} !== 'number' || !Number.isInteger(${v}) || !set${i}.has(${v})) ${reject}`;
+      }
+      return `if (typeof ${v} !== 'number' || !Number.isInteger(${v}) || !(${bounds(min, max, minExclusive)})) ${reject}`;
+    }
     case 'float64':
-      return (v) => (typeof v === 'number' && Number.isFinite(v) && inBounds(v) ? v : REJECT);
-    case 'int64':
-      return (v) => {
-        if (typeof v === 'number') return Number.isSafeInteger(v) && inBounds(v) ? v : REJECT;
-        return typeof v === 'bigint' && inBounds(v) ? canonicalCount(v) : REJECT;
-      };
+      return `if (typeof ${v} !== 'number' || !Number.isFinite(${v}) || !(${bounds(min, max, minExclusive)})) ${reject}`;
+    case 'int64': {
+      const numeric = bounds(numberBound(min), numberBound(max), minExclusive);
+      const big = bounds(bigBound(min), bigBound(max), minExclusive, 'big');
+      k.canonicalCount = canonicalCount;
+      return `if (typeof ${v} === 'number') { if (!Number.isSafeInteger(${v}) || !(${numeric})) ${reject} }
+        else if (typeof ${v} === 'bigint' && ${big}) ${v} = canonicalCount${i}(${v});
+        else ${reject}`;
+    }
     case 'int64big':
     case 'epoch_ns':
     case 'timestamp_ns':
-      return (v) => (typeof v === 'bigint' && inBounds(v) ? v : REJECT);
+      return `if (typeof ${v} !== 'bigint' || !(${bounds(bigBound(min), bigBound(max), minExclusive)})) ${reject}`;
     case 'utf8': {
-      const { minLength = 0, maxLength = Infinity, pattern } = rules;
-      if (allowed) return (v) => (allowed.has(v) ? v : REJECT);
-      return (v) =>
-        typeof v === 'string' && v.length >= minLength && v.length <= maxLength && (!pattern || pattern.test(v))
-          ? v
-          : REJECT;
+      if (rules.values) {
+        k.set = new Set<unknown>(rules.values);
+        return `if (!set${i}.has(${v})) ${reject}`;
+      }
+      const parts = [`typeof ${v} === 'string'`];
+      if (rules.minLength !== undefined) parts.push(`${v}.length >= ${rules.minLength}`);
+      if (rules.maxLength !== undefined) parts.push(`${v}.length <= ${rules.maxLength}`);
+      if (rules.pattern) {
+        k.re = rules.pattern;
+        parts.push(`re${i}.test(${v})`);
+      }
+      return `if (!(${parts.join(' && ')})) ${reject}`;
     }
     case 'bool':
-      return (v) => (typeof v === 'boolean' ? v : REJECT);
-    case 'date32': {
-      const min = typeof rules.min === 'string' ? rules.min : '';
-      const max = typeof rules.max === 'string' ? rules.max : '\uffff';
-      return (v) => (typeof v === 'string' && z.core.regexes.date.test(v) && v >= min && v <= max ? v : REJECT);
-    }
+      return `if (typeof ${v} !== 'boolean') ${reject}`;
+    case 'date32':
     case 'int16_list':
-      return (v) => {
-        if (!Array.isArray(v)) return REJECT;
-        for (const x of v as unknown[])
-          if (typeof x !== 'number' || !Number.isInteger(x) || !inBounds(x)) return REJECT;
-        return v.slice();
-      };
+      k.check = closureCheck(spec);
+      return `${v} = check${i}(${v}); if (${v} === REJECT) ${reject}`;
   }
-}
-
-function columnCheck(spec: ColumnSpec): Check {
-  const value = valueCheck(spec);
-  if (spec.nullable) return (v) => (v === null || v === undefined ? null : value(v));
-  const fallback = spec.default;
-  return fallback === undefined ? value : (v) => (v === undefined ? fallback : value(v));
 }
 
 /**
@@ -242,17 +285,27 @@ function columnCheck(spec: ColumnSpec): Check {
  *
  * The row is read and written through generated code with literal property names: rows have up to 182 columns, and
  * an object built by keyed stores that wide falls into V8's slow dictionary mode, which made this several times
- * slower than the checks themselves. Names come from our own definitions and are embedded as JSON string literals.
+ * slower than the checks themselves. The checks are generated inline too, each comparing with constants of the one
+ * type its values have: shared check closures compared numbers with number and bigint bounds at the same site, which
+ * cost more than everything else. Names come from our own definitions and are embedded as JSON string literals.
  */
 export function fastPath(columns: readonly ColumnSpec[]): (row: unknown) => Record<string, unknown> | undefined {
-  const checks = columns.map(columnCheck);
+  const consts: Record<string, unknown>[] = [];
   const lines = columns.map((c, i) => {
     const key = JSON.stringify(c.name);
-    return `const x${i} = input[${key}]; if (x${i} !== undefined || hasOwn(input, ${key})) present++;
-      const v${i} = checks[${i}](x${i}); if (v${i} === REJECT) return undefined;`;
+    const check = checkCode(c, i, consts);
+    const read = `let v${i} = input[${key}]; if (v${i} !== undefined || hasOwn(input, ${key})) present++;`;
+    if (c.nullable) return `${read} if (v${i} === null || v${i} === undefined) v${i} = null; else { ${check} }`;
+    if (c.default !== undefined) {
+      consts[i]!.fallback = c.default;
+      return `${read} if (v${i} === undefined) v${i} = fallback${i}; else { ${check} }`;
+    }
+    return `${read} ${check}`;
   });
+  const locals = consts.flatMap((k, i) => Object.keys(k).map((name) => `const ${name}${i} = K[${i}].${name};`));
   const literal = columns.map((c, i) => `${JSON.stringify(c.name)}: v${i}`).join(', ');
   const body = `
+    ${locals.join('\n')}
     return function acceptCanonical(input) {
       if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
       let present = 0;
@@ -261,7 +314,7 @@ export function fastPath(columns: readonly ColumnSpec[]): (row: unknown) => Reco
       for (const _ in input) keys++;
       return keys === present ? { ${literal} } : undefined;
     };`;
-  return new Function('checks', 'REJECT', 'hasOwn', body)(checks, REJECT, Object.hasOwn) as (
+  return new Function('K', 'REJECT', 'hasOwn', body)(consts, REJECT, Object.hasOwn) as (
     row: unknown,
   ) => Record<string, unknown> | undefined;
 }
