@@ -6,7 +6,8 @@
  * on a shared boundary). Both ends are compared in integer nanoseconds, so an item exactly `W` old stays in a closed
  * window and one nanosecond older leaves it.
  */
-import { Observable, type OperatorFunction } from 'rxjs';
+import { SKIP, statefulMap } from './stateful-map.js';
+import type { OperatorFunction } from 'rxjs';
 import { CONFIG } from '../common/config.js';
 
 /** Which ends of the window `[now − W, now]` are inclusive; the right end always is. */
@@ -414,37 +415,18 @@ export function eventTimeWindow<T, A = never>(
   const config: EventTimeWindowConfig<T, A> = options;
   // Validate at composition time, not on first item.
   new EventTimeWindow<T, A>(config);
-  // One subscriber instead of a map/filter/finalize chain: each RxJS layer costs about as much as the whole window.
-  return (source) =>
-    new Observable<WindowStats<A>>((subscriber) => {
-      const win = new EventTimeWindow<T, A>(config);
-      const sub = source.subscribe({
-        next(x) {
-          if (subscriber.closed) return;
-          let out: WindowStats<A>;
-          try {
-            const ts = time(x);
-            if (!win.push(ts, value(x), x)) {
-              onLate?.(x);
-              return;
-            }
-            out = win.stats(ts);
-          } catch (err) {
-            subscriber.error(err);
-            return;
-          }
-          subscriber.next(out);
-        },
-        error(err) {
-          subscriber.error(err);
-        },
-        complete() {
-          subscriber.complete();
-        },
-      });
-      return () => {
-        sub.unsubscribe();
-        win.clear();
-      };
-    });
+  return statefulMap<T, WindowStats<A>>(() => {
+    const win = new EventTimeWindow<T, A>(config);
+    return {
+      step: (x) => {
+        const ts = time(x);
+        if (!win.push(ts, value(x), x)) {
+          onLate?.(x);
+          return SKIP;
+        }
+        return win.stats(ts);
+      },
+      dispose: () => win.clear(),
+    };
+  });
 }

@@ -5,7 +5,8 @@
  * `mode: 'time_constant'` for parity with the reference. The first sample passes through; a sample with `dt ≤ 0` is
  * ignored (value unchanged, clock unchanged); `dt` is capped at `maxDtS`; α is clamped to [0, 1].
  */
-import { Observable, type OperatorFunction } from 'rxjs';
+import { statefulMap } from './stateful-map.js';
+import type { OperatorFunction } from 'rxjs';
 import { CONFIG } from '../common/config.js';
 import { NsClock } from './event-time-window.js';
 
@@ -143,35 +144,16 @@ export function ewma<T = TimedValue>(options: EwmaOptions<T> = {}): OperatorFunc
   const value: (x: T) => number = options.value ?? defaultValue;
   const time: (x: T) => bigint = options.time ?? defaultTime;
   const config = resolveEwma(options);
-  // One subscriber rather than a map/finalize chain: a layer costs about as much as the smoothing itself.
-  return (source) =>
-    new Observable<EwmaPoint>((subscriber) => {
-      const state = new Ewma(config);
-      const sub = source.subscribe({
-        next(x) {
-          if (subscriber.closed) return;
-          let out: EwmaPoint;
-          try {
-            const ts = time(x);
-            out = { ts_ns: ts, value: state.update(value(x), ts) };
-          } catch (err) {
-            subscriber.error(err);
-            return;
-          }
-          subscriber.next(out);
-        },
-        error(err) {
-          subscriber.error(err);
-        },
-        complete() {
-          subscriber.complete();
-        },
-      });
-      return () => {
-        sub.unsubscribe();
-        state.reset();
-      };
-    });
+  return statefulMap<T, EwmaPoint>(() => {
+    const state = new Ewma(config);
+    return {
+      step: (x) => {
+        const ts = time(x);
+        return { ts_ns: ts, value: state.update(value(x), ts) };
+      },
+      dispose: () => state.reset(),
+    };
+  });
 }
 
 export interface KeyedEwmaConfig extends EwmaConfig {
@@ -327,33 +309,15 @@ export function keyedEwma<T = TimedValue>(options: KeyedEwmaOptions<T>): Operato
   const config: KeyedEwmaConfig = { ...resolveEwma(options) };
   if (options.idleEvictS !== undefined) config.idleEvictS = options.idleEvictS;
   new KeyedEwma(config);
-  return (source) =>
-    new Observable<KeyedEwmaPoint>((subscriber) => {
-      const state = new KeyedEwma(config);
-      const sub = source.subscribe({
-        next(x) {
-          if (subscriber.closed) return;
-          let out: KeyedEwmaPoint;
-          try {
-            const ts = time(x);
-            const k = key(x);
-            out = { key: k, ts_ns: ts, value: state.update(k, value(x), ts) };
-          } catch (err) {
-            subscriber.error(err);
-            return;
-          }
-          subscriber.next(out);
-        },
-        error(err) {
-          subscriber.error(err);
-        },
-        complete() {
-          subscriber.complete();
-        },
-      });
-      return () => {
-        sub.unsubscribe();
-        state.clear();
-      };
-    });
+  return statefulMap<T, KeyedEwmaPoint>(() => {
+    const state = new KeyedEwma(config);
+    return {
+      step: (x) => {
+        const ts = time(x);
+        const k = key(x);
+        return { key: k, ts_ns: ts, value: state.update(k, value(x), ts) };
+      },
+      dispose: () => state.clear(),
+    };
+  });
 }

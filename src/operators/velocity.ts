@@ -8,7 +8,8 @@
  * amortised O(1) — when the time mean drifts more than ten standard deviations from the anchor, or after more than
  * `8n + 64` updates, which bounds the accumulated rounding of add/remove.
  */
-import { Observable, type OperatorFunction } from 'rxjs';
+import { SKIP, statefulMap } from './stateful-map.js';
+import type { OperatorFunction } from 'rxjs';
 import { CONFIG } from '../common/config.js';
 import { eventTime, NsClock, OutOfOrderError, secondsToNs, type OutOfOrderPolicy } from './event-time-window.js';
 
@@ -261,38 +262,18 @@ export function velocity<T = { ts_event_ns: bigint; price: number }>(
   const time: (x: T) => bigint = options.time ?? eventTime;
   const config: VelocityConfig = options;
   new VelocityWindow(config);
-  // One subscriber rather than a map/filter/finalize chain: each layer costs about as much as the regression.
-  return (source) =>
-    new Observable<VelocityPoint>((subscriber) => {
-      const win = new VelocityWindow(config);
-      const sub = source.subscribe({
-        next(x) {
-          if (subscriber.closed) return;
-          let out: VelocityPoint;
-          try {
-            const ts = time(x);
-            if (!win.add(ts, price(x))) {
-              onLate?.(x);
-              return;
-            }
-            const slope = win.slopeAt(ts);
-            out = { ts_ns: ts, slope, count: win.count };
-          } catch (err) {
-            subscriber.error(err);
-            return;
-          }
-          subscriber.next(out);
-        },
-        error(err) {
-          subscriber.error(err);
-        },
-        complete() {
-          subscriber.complete();
-        },
-      });
-      return () => {
-        sub.unsubscribe();
-        win.clear();
-      };
-    });
+  return statefulMap<T, VelocityPoint>(() => {
+    const win = new VelocityWindow(config);
+    return {
+      step: (x) => {
+        const ts = time(x);
+        if (!win.add(ts, price(x))) {
+          onLate?.(x);
+          return SKIP;
+        }
+        return { ts_ns: ts, slope: win.slopeAt(ts), count: win.count };
+      },
+      dispose: () => win.clear(),
+    };
+  });
 }
