@@ -86,23 +86,14 @@ export class DbnRecordMapper {
       };
       return;
     }
+    let id: number;
     if ('option_symbol' in e) {
-      const [id, fresh] = this.idOf(e.option_symbol);
+      let fresh: boolean;
+      [id, fresh] = this.idOf(e.option_symbol);
       if (fresh) yield this.definition(id, e.option_symbol, e.strike, e.right, e.exp_date, e.ts_event_ns);
-      yield {
-        kind: 'trade',
-        rtype: RType.MBP_0,
-        instrument_id: id,
-        ...header,
-        ...market,
-        price: px(e.price),
-        size: e.size,
-        action: 'T',
-        side: side(e.aggressor),
-      };
-      return;
+    } else {
+      [id] = this.idOf(e.symbol);
     }
-    const [id] = this.idOf(e.symbol);
     yield {
       kind: 'trade',
       rtype: RType.MBP_0,
