@@ -1,81 +1,48 @@
 /**
- * Enums and shapes shared by the physics engines (ENGINES.md §4–§15). The string values are the wire values of
- * DATA.md §2.8; `satisfies` ties each object to the schema registry's enum so the two cannot drift apart.
+ * Enums and shapes shared by the physics engines (ENGINES.md §4–§15). The enum objects are built from the schema
+ * registry's value lists (DATA.md §2.8), so the engines and the Gold schema cannot drift apart.
  */
+import {
+  BARRIER_STATES,
+  CONFIDENCES,
+  DIRECTIONS,
+  FUEL_EFFECTS,
+  LEVEL_KINDS,
+  RUNWAY_QUALITIES,
+  SIGNALS,
+} from '../../common/schemas/enums.js';
 import type * as Schema from '../../common/schemas/enums.js';
 
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type Assert<T extends true> = T;
+/** `['A', 'B']` → `{ A: 'A', B: 'B' }`, frozen: named constants for a list of wire values. */
+function named<const L extends readonly string[]>(values: L): { readonly [K in L[number]]: K } {
+  return Object.freeze(Object.fromEntries(values.map((v) => [v, v]))) as { readonly [K in L[number]]: K };
+}
 
-export const LevelKind = {
-  PM_HIGH: 'PM_HIGH',
-  PM_LOW: 'PM_LOW',
-  OR_HIGH: 'OR_HIGH',
-  OR_LOW: 'OR_LOW',
-  SMA_200: 'SMA_200',
-  SMA_400: 'SMA_400',
-  STRIKE: 'STRIKE',
-  VWAP: 'VWAP',
-  ROUND: 'ROUND',
-  SESSION_HIGH: 'SESSION_HIGH',
-  SESSION_LOW: 'SESSION_LOW',
-  CALL_WALL: 'CALL_WALL',
-  PUT_WALL: 'PUT_WALL',
-  GAMMA_FLIP: 'GAMMA_FLIP',
-  USER_HOTZONE: 'USER_HOTZONE',
-} as const;
-export type LevelKind = (typeof LevelKind)[keyof typeof LevelKind];
+export const LevelKind = named(LEVEL_KINDS);
+export type LevelKind = Schema.LevelKind;
 
-export const BarrierState = {
-  VACUUM: 'VACUUM',
-  WALL: 'WALL',
-  ABSORPTION: 'ABSORPTION',
-  CONSUMED: 'CONSUMED',
-  WEAK: 'WEAK',
-  NEUTRAL: 'NEUTRAL',
-} as const;
-export type BarrierState = (typeof BarrierState)[keyof typeof BarrierState];
+export const BarrierState = named(BARRIER_STATES);
+export type BarrierState = Schema.BarrierState;
 
 /** All four wire values; the narrower `BreakDirection` and `LevelDirection` are what engines actually take. */
-export const Direction = {
-  UP: 'UP',
-  DOWN: 'DOWN',
-  SUPPORT: 'SUPPORT',
-  RESISTANCE: 'RESISTANCE',
-} as const;
-export type Direction = (typeof Direction)[keyof typeof Direction];
+export const Direction = named(DIRECTIONS);
+export type Direction = Schema.Direction;
 /** Direction of price travel (break direction, runway direction, sweep direction). */
 export type BreakDirection = typeof Direction.UP | typeof Direction.DOWN;
 /** Role of a level relative to spot. */
 export type LevelDirection = typeof Direction.SUPPORT | typeof Direction.RESISTANCE;
 
-export const Signal = {
-  BREAK: 'BREAK',
-  REJECT: 'REJECT',
-  CONTESTED: 'CONTESTED',
-  NEUTRAL: 'NEUTRAL',
-} as const;
-export type Signal = (typeof Signal)[keyof typeof Signal];
+export const Signal = named(SIGNALS);
+export type Signal = Schema.Signal;
 
-export const Confidence = {
-  HIGH: 'HIGH',
-  MEDIUM: 'MEDIUM',
-  LOW: 'LOW',
-} as const;
-export type Confidence = (typeof Confidence)[keyof typeof Confidence];
+export const Confidence = named(CONFIDENCES);
+export type Confidence = Schema.Confidence;
 
-export const FuelEffect = {
-  AMPLIFY: 'AMPLIFY',
-  DAMPEN: 'DAMPEN',
-  NEUTRAL: 'NEUTRAL',
-} as const;
-export type FuelEffect = (typeof FuelEffect)[keyof typeof FuelEffect];
+export const FuelEffect = named(FUEL_EFFECTS);
+export type FuelEffect = Schema.FuelEffect;
 
-export const RunwayQuality = {
-  CLEAR: 'CLEAR',
-  OBSTRUCTED: 'OBSTRUCTED',
-} as const;
-export type RunwayQuality = (typeof RunwayQuality)[keyof typeof RunwayQuality];
+export const RunwayQuality = named(RUNWAY_QUALITIES);
+export type RunwayQuality = Schema.RunwayQuality;
 
 /** Option right as on the wire. */
 export type OptionRight = 'C' | 'P';
@@ -102,14 +69,3 @@ export interface StrikeSummary {
   readonly has_calls: boolean;
   readonly has_puts: boolean;
 }
-
-/** Compile-time only: fails to type-check if a schema enum of DATA.md §2.8 gains or loses a value. */
-export type SchemaEnumsInSync = [
-  Assert<Same<LevelKind, Schema.LevelKind>>,
-  Assert<Same<BarrierState, Schema.BarrierState>>,
-  Assert<Same<Direction, Schema.Direction>>,
-  Assert<Same<Signal, Schema.Signal>>,
-  Assert<Same<Confidence, Schema.Confidence>>,
-  Assert<Same<FuelEffect, Schema.FuelEffect>>,
-  Assert<Same<RunwayQuality, Schema.RunwayQuality>>,
-];
