@@ -50,6 +50,7 @@ import {
 } from '../../common/event-types.js';
 import { secondsToNs } from '../event-time-window.js';
 import { BarrierState, type LevelDirection } from './types.js';
+import { LevelRanges } from './level-ranges.js';
 
 /** Level-0 quote of the defending side (`price` 0.0 when the slot is empty). */
 export interface DefendingQuote {
@@ -145,13 +146,6 @@ export function classifyBarrier(
   return BarrierState.NEUTRAL;
 }
 
-/** Inclusive tick range `[lo, hi]` of prices within `halfWidth` points of `price`, robust to float noise. */
-export function tickRange(price: number, halfWidth: number, tickSize: number): [number, number] {
-  const x = price / tickSize;
-  const w = halfWidth / tickSize;
-  return [Math.ceil(x - w - 1e-9), Math.floor(x + w + 1e-9)];
-}
-
 /**
  * A depth-changing pair awaiting commit. `bid`/`ask`: interleaved `(tick, Δsize)` for prices present in both images;
  * `bidV`/`askV`: interleaved `(tick, size)` of prints hitting the bid (SELL) / lifting the ask (BUY) in the pair.
@@ -200,14 +194,8 @@ class SideSums {
 interface Zone {
   readonly lo: number;
   readonly hi: number;
-  refs: number;
   readonly bid: SideSums;
   readonly ask: SideSums;
-}
-
-interface TrackedLevel {
-  readonly price: number;
-  readonly key: string;
 }
 
 /** Present levels (size > 0) of one side of an image, as ticks and sizes, and the price range the image shows. */
@@ -293,14 +281,11 @@ export class BarrierEngine {
   private readonly windowNs: bigint;
   private readonly tickSize: number;
   private readonly zoneTicks: number;
-  private readonly tolerance: number;
   private readonly refRatio: boolean;
   private readonly vacuumGuard: boolean;
   private readonly visibility: BookVisibility;
 
-  private readonly levels = new Map<string, TrackedLevel>();
-  private readonly zones = new Map<string, Zone>();
-  private zoneList: Zone[] = [];
+  private readonly ranges: LevelRanges<Zone>;
 
   private lastMbp: MBP10 | null = null;
   private lastMbpTs: bigint | null = null;
@@ -340,10 +325,14 @@ export class BarrierEngine {
     this.zoneTicks = config.BARRIER_ZONE_ES_TICKS;
     const tol = options.fillTolerance ?? 0;
     if (!(Number.isFinite(tol) && tol >= 0)) throw new RangeError(`fillTolerance must be ≥ 0, got ${String(tol)}`);
-    this.tolerance = tol;
     this.refRatio = options.refRatio ?? false;
     this.vacuumGuard = options.vacuumRequiresCancels ?? true;
     this.visibility = options.visibility ?? 'visible_range';
+    this.ranges = new LevelRanges<Zone>(this.zoneTicks * this.tickSize, this.tickSize, (lo, hi) => {
+      const zone: Zone = { lo, hi, bid: new SideSums(tol), ask: new SideSums(tol) };
+      for (let i = this.ringHead; i < this.ringT.length; i++) this.applyPair(zone, i, 1);
+      return zone;
+    });
   }
 
   /** Events dropped as older than the engine's clock. */
@@ -353,46 +342,20 @@ export class BarrierEngine {
 
   /** Start (or move) a level; a level tracked mid-stream is back-filled from the pairs of the last `W_b`. */
   track(levelId: string, price: number): void {
-    if (!Number.isFinite(price)) throw new RangeError(`level ${levelId}: price must be finite, got ${String(price)}`);
-    const existing = this.levels.get(levelId);
-    if (existing !== undefined) {
-      if (existing.price === price) return;
-      this.untrack(levelId);
-    }
-    const [lo, hi] = tickRange(price, this.zoneTicks * this.tickSize, this.tickSize);
-    const key = `${lo}:${hi}`;
-    let zone = this.zones.get(key);
-    if (zone === undefined) {
-      zone = { lo, hi, refs: 0, bid: new SideSums(this.tolerance), ask: new SideSums(this.tolerance) };
-      this.zones.set(key, zone);
-      this.zoneList = [...this.zoneList, zone];
-      for (let i = this.ringHead; i < this.ringT.length; i++) this.applyPair(zone, i, 1);
-    }
-    zone.refs++;
-    this.levels.set(levelId, { price, key });
+    this.ranges.track(levelId, price);
   }
 
   untrack(levelId: string): void {
-    const level = this.levels.get(levelId);
-    if (level === undefined) return;
-    this.levels.delete(levelId);
-    const zone = this.zones.get(level.key)!;
-    if (--zone.refs === 0) {
-      this.zones.delete(level.key);
-      this.zoneList = this.zoneList.filter((z) => z !== zone);
-    }
+    this.ranges.untrack(levelId);
   }
 
   /** Make the tracked set exactly `levels` (ids not listed are dropped; moved prices re-tracked). */
   syncLevels(levels: Iterable<{ readonly id: string; readonly price: number }>): void {
-    const list = [...levels];
-    const keep = new Set(list.map((l) => l.id));
-    for (const id of [...this.levels.keys()]) if (!keep.has(id)) this.untrack(id);
-    for (const l of list) this.track(l.id, l.price);
+    this.ranges.sync(levels);
   }
 
   isTracked(levelId: string): boolean {
-    return this.levels.has(levelId);
+    return this.ranges.has(levelId);
   }
 
   onEvent(e: MarketEvent): void {
@@ -466,8 +429,8 @@ export class BarrierEngine {
    * `now` earlier than an applied event or a previous query.
    */
   metrics(levelId: string, direction: LevelDirection, now: bigint): BarrierMetrics {
-    const level = this.levels.get(levelId);
-    if (level === undefined) throw new Error(`barrier: level ${levelId} is not tracked`);
+    const zone = this.ranges.get(levelId);
+    if (zone === undefined) throw new Error(`barrier: level ${levelId} is not tracked`);
     if (this.clock !== null && now < this.clock) {
       throw new RangeError(`barrier: now ${now} is before the engine clock ${this.clock}`);
     }
@@ -480,7 +443,6 @@ export class BarrierEngine {
     if (this.prevMbpTs === null || this.prevMbpTs < cutoff) return neutralBarrierMetrics();
 
     const bidSide = direction === 'SUPPORT';
-    const zone = this.zones.get(level.key)!;
     const w = bidSide ? zone.bid : zone.ask;
     const tick = this.tickSize;
     let depth = 0;
@@ -539,7 +501,7 @@ export class BarrierEngine {
     this.poolBase = 0;
     this.clock = null;
     this.lateCount = 0;
-    for (const z of this.zoneList) {
+    for (const z of this.ranges.list) {
       z.bid.reset();
       z.ask.reset();
     }
@@ -570,7 +532,7 @@ export class BarrierEngine {
       append(pool, ASK_DELTA, pair.ask);
       if (pair.bid !== EMPTY) append(pool, BID_PRINT, pair.bidV);
       if (pair.ask !== EMPTY) append(pool, ASK_PRINT, pair.askV);
-      for (const zone of this.zoneList) this.applyEntries(zone, from, pool.length, 1);
+      for (const zone of this.ranges.list) this.applyEntries(zone, from, pool.length, 1);
     }
     pending.length = 0;
   }
@@ -615,7 +577,7 @@ export class BarrierEngine {
     const n = ringT.length;
     let h = this.ringHead;
     if (h >= n || ringT[h]! >= cutoff) return;
-    const zones = this.zoneList;
+    const zones = this.ranges.list;
     while (h < n && ringT[h]! < cutoff) {
       for (const zone of zones) this.applyPair(zone, h, -1);
       h++;

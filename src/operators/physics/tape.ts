@@ -28,7 +28,7 @@ import { Aggressor, isFuturesTrade, type FuturesTrade, type MarketEvent } from '
 import { secondsToNs } from '../event-time-window.js';
 import { noSweep, type SweepDetection } from '../sweeps.js';
 import { VelocityWindow } from '../velocity.js';
-import { tickRange } from './barrier.js';
+import { LevelRanges } from './level-ranges.js';
 
 /** ENGINES.md §5 output. */
 export interface TapeMetrics {
@@ -232,17 +232,6 @@ class Band {
   }
 }
 
-interface TrackedLevel {
-  readonly price: number;
-  readonly band: Band;
-  readonly key: string;
-}
-
-interface BandRef {
-  readonly band: Band;
-  refs: number;
-}
-
 export class TapeEngine {
   private readonly config: Config;
   private readonly windowNs: bigint;
@@ -252,9 +241,7 @@ export class TapeEngine {
   private readonly refImbalance: boolean;
   private readonly velocityWindow: VelocityWindow;
 
-  private readonly levels = new Map<string, TrackedLevel>();
-  private readonly bands = new Map<string, BandRef>();
-  private bandList: Band[] = [];
+  private readonly ranges: LevelRanges<Band>;
 
   // Every print of the last W_t, for back-filling a band tracked later.
   private ts: bigint[] = [];
@@ -286,6 +273,14 @@ export class TapeEngine {
       multiplier: options.multiplier ?? config.ES_CONTRACT_MULTIPLIER,
     };
     this.refImbalance = options.refImbalance ?? false;
+    this.ranges = new LevelRanges<Band>(this.bandWidth, this.tickSize, (lo, hi) => {
+      const band = new Band(lo, hi, this.rules);
+      for (let i = this.head; i < this.ts.length; i++) {
+        const t = this.tick[i]!;
+        if (t >= lo && t <= hi) band.push(this.ts[i]!, this.notional[i]!, this.size[i]!, this.side[i]!);
+      }
+      return band;
+    });
   }
 
   /** Prints dropped as older than the engine's clock. */
@@ -295,50 +290,20 @@ export class TapeEngine {
 
   /** Start (or move) a level; a level tracked mid-stream is back-filled from the prints of the last `W_t`. */
   track(levelId: string, price: number): void {
-    if (!Number.isFinite(price)) throw new RangeError(`level ${levelId}: price must be finite, got ${String(price)}`);
-    const existing = this.levels.get(levelId);
-    if (existing !== undefined) {
-      if (existing.price === price) return;
-      this.untrack(levelId);
-    }
-    const [lo, hi] = tickRange(price, this.bandWidth, this.tickSize);
-    const key = `${lo}:${hi}`;
-    let ref = this.bands.get(key);
-    if (ref === undefined) {
-      const band = new Band(lo, hi, this.rules);
-      for (let i = this.head; i < this.ts.length; i++) {
-        const t = this.tick[i]!;
-        if (t >= lo && t <= hi) band.push(this.ts[i]!, this.notional[i]!, this.size[i]!, this.side[i]!);
-      }
-      ref = { band, refs: 0 };
-      this.bands.set(key, ref);
-      this.bandList = [...this.bandList, band];
-    }
-    ref.refs++;
-    this.levels.set(levelId, { price, band: ref.band, key });
+    this.ranges.track(levelId, price);
   }
 
   untrack(levelId: string): void {
-    const level = this.levels.get(levelId);
-    if (level === undefined) return;
-    this.levels.delete(levelId);
-    const ref = this.bands.get(level.key)!;
-    if (--ref.refs === 0) {
-      this.bands.delete(level.key);
-      this.bandList = this.bandList.filter((b) => b !== ref.band);
-    }
+    this.ranges.untrack(levelId);
   }
 
   /** Make the tracked set exactly `levels` (ids not listed are dropped; moved prices re-tracked). */
   syncLevels(levels: Iterable<{ readonly id: string; readonly price: number }>): void {
-    const list = [...levels];
-    const keep = new Set(list.map((l) => l.id));
-    for (const id of [...this.levels.keys()]) if (!keep.has(id)) this.untrack(id);
-    for (const l of list) this.track(l.id, l.price);
+    this.ranges.sync(levels);
   }
 
   isTracked(levelId: string): boolean {
-    return this.levels.has(levelId);
+    return this.ranges.has(levelId);
   }
 
   onEvent(e: MarketEvent): void {
@@ -363,7 +328,7 @@ export class TapeEngine {
     this.velocityWindow.add(ts, t.price);
     this.velocityAt = null;
     const cutoff = ts - this.windowNs;
-    for (const band of this.bandList) {
+    for (const band of this.ranges.list) {
       if (tick >= band.lo && tick <= band.hi) {
         band.evict(cutoff);
         band.push(ts, notional, t.size, side);
@@ -387,12 +352,11 @@ export class TapeEngine {
    * a previous query.
    */
   metrics(levelId: string, now: bigint): TapeMetrics {
-    const level = this.levels.get(levelId);
-    if (level === undefined) throw new Error(`tape: level ${levelId} is not tracked`);
+    const band = this.ranges.get(levelId);
+    if (band === undefined) throw new Error(`tape: level ${levelId} is not tracked`);
     const velocity = this.velocity(now);
     const cutoff = now - this.windowNs;
     this.evictPrints(cutoff);
-    const band = level.band;
     band.evict(cutoff);
     const { buy, sell } = band;
     const total = buy + sell;
