@@ -18,6 +18,12 @@ import type { NATSBus, PublishOptions } from '../common/bus.js';
 export interface PublisherOptions {
   /** Publishes outstanding at once (default 1000). */
   readonly maxInFlight?: number;
+  /**
+   * Once `gate()` has blocked at `maxInFlight`, it opens again only when the acks have brought the count down to this
+   * (default half of `maxInFlight`). Refilling the window in bursts lets the client write many publishes per socket
+   * write; releasing one publish per ack would cost one write (and one microtask flush) per message.
+   */
+  readonly resumeAt?: number;
   /** Attempts per message before giving up (default 8). */
   readonly maxRetries?: number;
   /** Delay between attempts in ms (default 250, doubling, capped at 5 s). */
@@ -29,6 +35,7 @@ export class JetStreamPublisher {
   private waiters: (() => void)[] = [];
   private idle: (() => void)[] = [];
   readonly maxInFlight: number;
+  readonly resumeAt: number;
   published = 0;
   duplicates = 0;
 
@@ -37,15 +44,19 @@ export class JetStreamPublisher {
     private readonly options: PublisherOptions = {},
   ) {
     this.maxInFlight = options.maxInFlight ?? 1000;
+    this.resumeAt = Math.min(this.maxInFlight - 1, Math.max(0, options.resumeAt ?? Math.floor(this.maxInFlight / 2)));
   }
 
   get pending(): number {
     return this.inFlight;
   }
 
-  /** Resolves when another publish may start (fewer than `maxInFlight` outstanding). */
+  /**
+   * Returns nothing when another publish may start now (fewer than `maxInFlight` outstanding and no one waiting);
+   * otherwise a promise that resolves once the acks have brought the count down to `resumeAt`.
+   */
   gate(): void | Promise<void> {
-    if (this.inFlight < this.maxInFlight) return;
+    if (this.inFlight < this.maxInFlight && this.waiters.length === 0) return;
     return new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
@@ -54,7 +65,7 @@ export class JetStreamPublisher {
     this.inFlight++;
     return this.attempt(subject, payload, options, 1).finally(() => {
       this.inFlight--;
-      if (this.inFlight < this.maxInFlight) this.waiters.shift()?.();
+      if (this.inFlight <= this.resumeAt && this.waiters.length > 0) for (const w of this.waiters.splice(0)) w();
       if (this.inFlight === 0) for (const r of this.idle.splice(0)) r();
     });
   }

@@ -73,5 +73,5 @@ describe.skipIf(!hasNats)('nats-server killed with SIGKILL in the middle of a 10
     await consumer.stop();
 
     expect(await futuresTradesSummary(root)).toEqual(await expectedSummary(events));
-  }, 180_000);
+  }, 300_000);
 });
