@@ -60,7 +60,8 @@ export type Reordered<T> =
   | { readonly kind: 'late'; readonly event: T; readonly watermark_ns: bigint };
 
 /**
- * Canonical order on whatever canonical fields an event has: `ts_event_ns`, then `ts_recv_ns`, then `seq` (a
+ * Canonical order on whatever canonical fields an event has: `ts_event_ns`, then `ts_recv_ns` (a missing one after a
+ * present one), then `seq` (a
  * missing or null `seq` after a present one), then the market-event kind rank (trade < option < mbp10). For a
  * `MarketEvent` this is exactly `compareEvents`.
  */
@@ -70,7 +71,12 @@ export function canonicalCompare(a: Timestamped, b: Timestamped): number {
   const y = b as Partial<Record<'ts_recv_ns' | 'seq', unknown>>;
   const ra = x.ts_recv_ns;
   const rb = y.ts_recv_ns;
-  if (typeof ra === 'bigint' && typeof rb === 'bigint' && ra !== rb) return ra < rb ? -1 : 1;
+  // A missing receive time sorts after a present one (as a null seq does), so the order stays total and transitive
+  // for items that carry no ts_recv_ns; market events always carry one.
+  const ha = typeof ra === 'bigint';
+  const hb = typeof rb === 'bigint';
+  if (ha !== hb) return ha ? -1 : 1;
+  if (ha && ra !== rb) return (ra as bigint) < (rb as bigint) ? -1 : 1;
   const sa = typeof x.seq === 'bigint' ? x.seq : null;
   const sb = typeof y.seq === 'bigint' ? y.seq : null;
   if (sa !== sb) {
