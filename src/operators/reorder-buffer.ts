@@ -61,9 +61,8 @@ export type Reordered<T> =
 
 /**
  * Canonical order on whatever canonical fields an event has: `ts_event_ns`, then `ts_recv_ns` (a missing one after a
- * present one), then `seq` (a
- * missing or null `seq` after a present one), then the market-event kind rank (trade < option < mbp10). For a
- * `MarketEvent` this is exactly `compareEvents`.
+ * present one), then `seq` (a missing or null `seq` after a present one), then the market-event kind rank
+ * (trade < option < mbp10). For a `MarketEvent` this is exactly `compareEvents`.
  */
 export function canonicalCompare(a: Timestamped, b: Timestamped): number {
   if (a.ts_event_ns !== b.ts_event_ns) return a.ts_event_ns < b.ts_event_ns ? -1 : 1;
