@@ -59,9 +59,9 @@ describe('JetStreamPublisher flow control', () => {
     expect(open).toBe(true);
   });
 
-  it('defaults resumeAt to half the window and keeps it below maxInFlight', () => {
+  it('defaults resumeAt to reopening on the first ack and keeps it below maxInFlight', () => {
     const { bus } = manualBus();
-    expect(new JetStreamPublisher(bus).resumeAt).toBe(500);
+    expect(new JetStreamPublisher(bus).resumeAt).toBe(999);
     expect(new JetStreamPublisher(bus, { maxInFlight: 1 }).resumeAt).toBe(0);
     expect(new JetStreamPublisher(bus, { maxInFlight: 8, resumeAt: 99 }).resumeAt).toBe(7);
   });
